@@ -1,0 +1,42 @@
+/*
+ * The service's own cgroup limits, v1 or v2, and per-process memory
+ * accounting (USS from smaps_rollup).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef PITCHFORK_CGROUP_H
+#define PITCHFORK_CGROUP_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CGROUP_UNLIMITED UINT64_MAX
+
+struct cgroup_limits {
+    int version;             /* 1 or 2; 0 when no cgroup was found */
+    uint64_t memory_max;     /* bytes or CGROUP_UNLIMITED */
+    uint64_t memory_high;    /* bytes or CGROUP_UNLIMITED (v2 only) */
+    uint64_t memory_current; /* bytes, 0 when unknown */
+    double cpus;             /* quota / period, 0 when unlimited */
+};
+
+/*
+ * Read the limits of the cgroup named in proc_cgroup (normally
+ * "/proc/self/cgroup") under root (normally "/sys/fs/cgroup").  Missing
+ * files mean "unlimited".  Returns 0, or -1 when proc_cgroup is
+ * unreadable (logged).
+ */
+int cgroup_read(struct cgroup_limits *cg, const char *root,
+                const char *proc_cgroup);
+
+/* cgroup_read() with PITCHFORK_CGROUP_ROOT (default /sys/fs/cgroup). */
+int cgroup_read_self(struct cgroup_limits *cg);
+
+/* Workers by default: CPUs allowed by the quota and affinity, >= 1. */
+int cgroup_default_workers(const struct cgroup_limits *cg);
+
+/* Private memory (Private_Clean + Private_Dirty) of pid in bytes, or 0
+ * when unreadable (the process is gone). */
+uint64_t cgroup_private_memory(pid_t pid);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * Messages between the monitor and its children over AF_UNIX
+ * SOCK_SEQPACKET socket pairs, with file descriptors passed by
+ * SCM_RIGHTS.  One message is one fixed-size struct ctl_msg.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef PITCHFORK_CONTROL_H
+#define PITCHFORK_CONTROL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum ctl_type {
+    CTL_SPAWN = 1,  /* monitor -> mold: fork worker nr */
+    CTL_SPAWNED,    /* intermediate -> monitor: pid; fds [channel, pidfd] */
+    CTL_READY,      /* child -> monitor: booted and serving/able to fork */
+    CTL_STOP,       /* monitor -> child: finish the request and exit */
+    CTL_PROMOTE,    /* monitor -> worker: become the next mold */
+    CTL_BOOT_FAILED, /* mold -> monitor: the app failed to load */
+};
+
+struct ctl_msg {
+    uint32_t type;       /* enum ctl_type */
+    int32_t nr;          /* worker number, -1 for the mold */
+    uint32_t generation;
+    int32_t pid;
+    uint64_t arg;        /* message-specific */
+};
+
+#define CTL_MAX_FDS 4
+
+/*
+ * Send m with nfds descriptors (may be 0).  Retries on EINTR.  Returns
+ * 0, or -1 with errno set.
+ */
+int control_send(int fd, const struct ctl_msg *m, const int *fds,
+                 size_t nfds);
+
+/*
+ * Receive one message.  Received descriptors are stored in fds (room for
+ * CTL_MAX_FDS) and counted in *nfds, and are close-on-exec.  Returns 1
+ * with a message, 0 on EOF (peer gone), -1 with errno set (EAGAIN on a
+ * non-blocking socket without data).  Retries on EINTR.
+ */
+int control_recv(int fd, struct ctl_msg *m, int *fds, size_t *nfds);
+
+#endif

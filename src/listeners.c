@@ -1,0 +1,329 @@
+/*
+ * Listening sockets: socket activation (sd_listen_fds_with_names) or
+ * bound by the monitor from PITCHFORK_LISTEN, with the socket options
+ * upstream uses (backlog, TCP_NODELAY, TCP_DEFER_ACCEPT).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include "listeners.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "log.h"
+#include "settings.h"
+
+/* Fill l->addr, l->host and l->port from the bound address of l->fd. */
+static int
+listener_describe(struct listener *l)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    char host[INET6_ADDRSTRLEN] = "";
+    unsigned port = 0;
+
+    if (getsockname(l->fd, (struct sockaddr *)&ss, &len) < 0) {
+        log_syserr("getsockname on listener fd %d", l->fd);
+        return -1;
+    }
+    l->family = ss.ss_family;
+    if (ss.ss_family == AF_UNIX) {
+        struct sockaddr_un *un = (struct sockaddr_un *)&ss;
+        snprintf(l->addr, sizeof(l->addr), "%s",
+                 len > offsetof(struct sockaddr_un, sun_path)
+                     ? un->sun_path : "(unnamed)");
+        snprintf(l->host, sizeof(l->host), "localhost");
+        l->port[0] = '\0';
+        return 0;
+    }
+    if (ss.ss_family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+        port = ntohs(in->sin_port);
+        snprintf(l->addr, sizeof(l->addr), "%s:%u", host, port);
+    } else {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        port = ntohs(in6->sin6_port);
+        snprintf(l->addr, sizeof(l->addr), "[%s]:%u", host, port);
+    }
+    snprintf(l->host, sizeof(l->host), "%s", host);
+    snprintf(l->port, sizeof(l->port), "%u", port);
+    return 0;
+}
+
+static int
+listener_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        log_syserr("fcntl O_NONBLOCK on listener fd %d", fd);
+        return -1;
+    }
+    return 0;
+}
+
+/* TCP options inherited by accepted sockets; failures only cost speed. */
+static void
+listener_tcp_options(int fd)
+{
+    int one = 1, defer = 1;
+
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+        log_syswarn("setsockopt TCP_NODELAY on listener fd %d", fd);
+    if (setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer,
+                   sizeof(defer)) < 0)
+        log_syswarn("setsockopt TCP_DEFER_ACCEPT on listener fd %d", fd);
+}
+
+/* Check that a passed fd is a listening stream socket we can serve. */
+static int
+listener_check_passed(int fd)
+{
+    int type = 0, acc = 0;
+    socklen_t len = sizeof(type);
+
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) {
+        log_syserr("socket activation: fd %d is not a socket", fd);
+        return -1;
+    }
+    len = sizeof(acc);
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0 ||
+        type != SOCK_STREAM || !acc) {
+        log_err("socket activation: fd %d is not a listening stream socket "
+                "(use ListenStream= in the socket unit)",
+                fd);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+listeners_from_systemd(struct listeners *ls, int n, char **names)
+{
+    for (int i = 0; i < n; i++) {
+        struct listener *l = &ls->l[ls->n];
+        if (ls->n == LISTENERS_MAX) {
+            log_err("socket activation: more than %d sockets passed",
+                    LISTENERS_MAX);
+            return -1;
+        }
+        l->fd = SD_LISTEN_FDS_START + i;
+        snprintf(l->name, sizeof(l->name), "%s",
+                 names && names[i] && strcmp(names[i], "unknown") != 0
+                     ? names[i] : "http");
+        if (listener_check_passed(l->fd) < 0 || listener_describe(l) < 0 ||
+            listener_nonblock(l->fd) < 0)
+            return -1;
+        if (l->family != AF_UNIX)
+            listener_tcp_options(l->fd);
+        ls->n++;
+        log_info("listening on %s (%s, from systemd)", l->addr, l->name);
+    }
+    ls->activated = 1;
+    return 0;
+}
+
+/* Split "HOST:PORT", "[V6]:PORT" or "PORT" into host (may be "") and
+ * port.  Returns -1 when malformed. */
+static int
+listener_split(const char *addr, char *host, size_t hostsz, char *port,
+               size_t portsz)
+{
+    const char *colon;
+
+    if (addr[0] == '[') {
+        const char *close = strchr(addr, ']');
+        if (close == NULL || close[1] != ':' ||
+            (size_t)(close - addr) >= hostsz)
+            return -1;
+        snprintf(host, hostsz, "%.*s", (int)(close - addr - 1), addr + 1);
+        colon = close + 1;
+    } else if ((colon = strrchr(addr, ':')) != NULL) {
+        if ((size_t)(colon - addr) >= hostsz)
+            return -1;
+        snprintf(host, hostsz, "%.*s", (int)(colon - addr), addr);
+    } else {
+        host[0] = '\0';
+        colon = addr - 1;
+    }
+    if (strlen(colon + 1) == 0 || strlen(colon + 1) >= portsz ||
+        strspn(colon + 1, "0123456789") != strlen(colon + 1))
+        return -1;
+    snprintf(port, portsz, "%s", colon + 1);
+    return 0;
+}
+
+static int
+listener_bind_tcp(struct listener *l, const char *addr, int backlog)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *ai;
+    char host[256], port[16];
+    int one = 1, rc;
+
+    if (listener_split(addr, host, sizeof(host), port, sizeof(port)) < 0) {
+        log_err("invalid value \"%s\" for listen: expected HOST:PORT, "
+                "[V6]:PORT, PORT or /path.sock",
+                addr);
+        return -1;
+    }
+    rc = getaddrinfo(host[0] ? host : "0.0.0.0", port, &hints, &ai);
+    if (rc != 0) {
+        log_err("listen %s: cannot resolve \"%s\": %s", addr, host,
+                gai_strerror(rc));
+        return -1;
+    }
+    l->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (l->fd < 0) {
+        log_syserr("listen %s: socket", addr);
+        freeaddrinfo(ai);
+        return -1;
+    }
+    if (setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+        log_syswarn("listen %s: setsockopt SO_REUSEADDR", addr);
+    rc = bind(l->fd, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(ai);
+    if (rc < 0 || listen(l->fd, backlog) < 0) {
+        log_syserr("listen %s: %s", addr, rc < 0 ? "bind" : "listen");
+        return -1;
+    }
+    listener_tcp_options(l->fd);
+    return 0;
+}
+
+/* Remove a stale socket file, but never a socket someone listens on. */
+static int
+listener_unlink_stale(const char *path)
+{
+    struct sockaddr_un un = {.sun_family = AF_UNIX};
+    struct stat st;
+    int fd, rc;
+
+    if (lstat(path, &st) < 0)
+        return 0;
+    if (!S_ISSOCK(st.st_mode)) {
+        log_err("listen %s: exists and is not a socket", path);
+        return -1;
+    }
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    snprintf(un.sun_path, sizeof(un.sun_path), "%s", path);
+    rc = connect(fd, (struct sockaddr *)&un, sizeof(un));
+    (void)close(fd); /* a probe socket: nothing to report */
+    if (rc == 0) {
+        log_err("listen %s: another server is listening there", path);
+        return -1;
+    }
+    if (unlink(path) < 0) {
+        log_syserr("listen %s: unlink stale socket", path);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+listener_bind_unix(struct listener *l, const char *path, int backlog)
+{
+    struct sockaddr_un un = {.sun_family = AF_UNIX};
+
+    if (strlen(path) >= sizeof(un.sun_path)) {
+        log_err("invalid value \"%s\" for listen: a UNIX socket path must "
+                "be shorter than %zu bytes",
+                path, sizeof(un.sun_path));
+        return -1;
+    }
+    if (listener_unlink_stale(path) < 0)
+        return -1;
+    memcpy(un.sun_path, path, strlen(path) + 1);
+    l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (l->fd < 0) {
+        log_syserr("listen %s: socket", path);
+        return -1;
+    }
+    if (bind(l->fd, (struct sockaddr *)&un, sizeof(un)) < 0 ||
+        chmod(path, 0666) < 0 || listen(l->fd, backlog) < 0) {
+        log_syserr("listen %s", path);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+listeners_bind(struct listeners *ls, const struct settings *s)
+{
+    static char *const fallback[] = {"127.0.0.1:8080"};
+    char *const *addrs = s->nlisten ? s->listen : fallback;
+    size_t n = s->nlisten ? s->nlisten : 1;
+
+    for (size_t i = 0; i < n && i < LISTENERS_MAX; i++) {
+        const char *a = addrs[i];
+        struct listener *l = &ls->l[ls->n];
+        int rc;
+        if (strncmp(a, "unix:", 5) == 0)
+            a += 5;
+        rc = a[0] == '/' ? listener_bind_unix(l, a, s->backlog)
+                         : listener_bind_tcp(l, a, s->backlog);
+        if (rc < 0 || listener_describe(l) < 0 || listener_nonblock(l->fd))
+            return -1;
+        snprintf(l->name, sizeof(l->name), "http");
+        ls->n++;
+        log_info("listening on %s", l->addr);
+    }
+    return 0;
+}
+
+int
+listeners_open(struct listeners *ls, const struct settings *s)
+{
+    char **names = NULL;
+    int n, rc;
+
+    memset(ls, 0, sizeof(*ls));
+    /* unset_environment=1: children must not see LISTEN_*. */
+    n = sd_listen_fds_with_names(1, &names);
+    if (n < 0) {
+        errno = -n;
+        log_syserr("socket activation: sd_listen_fds_with_names");
+        return -1;
+    }
+    if (n > 0) {
+        if (s->nlisten > 0)
+            log_info("systemd passed %d socket(s): ignoring listen "
+                     "settings (%s%s)",
+                     n, s->listen[0], s->nlisten > 1 ? ", ..." : "");
+        rc = listeners_from_systemd(ls, n, names);
+        for (int i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
+        return rc;
+    }
+    return listeners_bind(ls, s);
+}
+
+void
+listeners_close(struct listeners *ls)
+{
+    for (size_t i = 0; i < ls->n; i++) {
+        if (ls->l[i].fd >= 0 && close(ls->l[i].fd) < 0)
+            log_syswarn("close listener %s", ls->l[i].addr);
+        ls->l[i].fd = -1;
+    }
+}

@@ -1,0 +1,42 @@
+/*
+ * Listening sockets: bound by the monitor from PITCHFORK_LISTEN, or
+ * received from systemd (socket activation), and inherited by every child.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef PITCHFORK_LISTENERS_H
+#define PITCHFORK_LISTENERS_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#define LISTENERS_MAX 16
+
+struct listener {
+    int fd;
+    int family;        /* AF_INET, AF_INET6, AF_UNIX */
+    char name[64];     /* FileDescriptorName= or "http" */
+    char addr[128];    /* "127.0.0.1:8080", "[::1]:80", "/run/x.sock" */
+    char host[64];     /* SERVER_NAME fallback: "127.0.0.1", "localhost" */
+    char port[8];      /* SERVER_PORT fallback: "8080", "" for UNIX */
+};
+
+struct listeners {
+    struct listener l[LISTENERS_MAX];
+    size_t n;
+    int activated;     /* 1 when the sockets came from systemd */
+};
+
+struct settings;
+
+/*
+ * Fill ls from systemd's LISTEN_FDS when they are for this process,
+ * otherwise bind every address of s->listen.  Returns 0, or -1 after
+ * logging which address failed and why.
+ */
+int listeners_open(struct listeners *ls, const struct settings *s);
+
+/* Close every listener (after a graceful stop began). */
+void listeners_close(struct listeners *ls);
+
+#endif

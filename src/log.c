@@ -1,0 +1,276 @@
+/*
+ * Logging for every role.  Under journald (stderr is JOURNAL_STREAM, or
+ * PITCHFORK_LOG=journal) a line is one sd_journal_send() call with
+ * structured PITCHFORK_* fields; otherwise it is one logfmt line on
+ * stderr: level=info role=worker worker=3 gen=2 event=timeout msg="...".
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <systemd/sd-journal.h>
+
+#define LOG_LINE_MAX 8192
+#define LOG_FIELDS_MAX 16
+
+static struct {
+    bool journal;
+    bool debug;
+    const char *role;
+    int worker;
+    unsigned generation;
+} log_state = {false, false, "monitor", -1, 0};
+
+/* True when fd 2 is the stream JOURNAL_STREAM names ("dev:ino"). */
+static bool
+log_stderr_is_journal(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+
+    if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2)
+        return false;
+    if (fstat(STDERR_FILENO, &st) < 0)
+        return false;
+    return (unsigned long long)st.st_dev == dev &&
+           (unsigned long long)st.st_ino == ino;
+}
+
+void
+log_init(enum log_target target, bool debug)
+{
+    log_state.debug = debug;
+    if (target == LOG_TARGET_AUTO)
+        log_state.journal = log_stderr_is_journal();
+    else
+        log_state.journal = target == LOG_TARGET_JOURNAL;
+}
+
+void
+log_set_role(const char *role, int worker, unsigned generation)
+{
+    log_state.role = role;
+    log_state.worker = worker;
+    log_state.generation = generation;
+}
+
+static const char *
+log_level_name(enum log_level level)
+{
+    switch (level) {
+    case LOGL_DEBUG:
+        return "debug";
+    case LOGL_INFO:
+        return "info";
+    case LOGL_WARN:
+        return "warn";
+    case LOGL_ERR:
+        break;
+    }
+    return "err";
+}
+
+char *
+log_escape(char *out, size_t outsz, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+
+    if (outsz == 0)
+        return out;
+    for (size_t i = 0; i < len && o + 5 < outsz; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {
+            out[o++] = (char)c;
+            continue;
+        }
+        out[o++] = '\\';
+        out[o++] = 'x';
+        out[o++] = hex[c >> 4];
+        out[o++] = hex[c & 15];
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* A bounded line being built; appends past the end are dropped. */
+struct log_line {
+    char buf[LOG_LINE_MAX + 1024];
+    size_t len;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+log_add(struct log_line *l, const char *fmt, ...)
+{
+    size_t room = sizeof(l->buf) - l->len;
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(l->buf + l->len, room, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        l->len += (size_t)n < room ? (size_t)n : room - 1;
+}
+
+/* Append s quoted for logfmt: '"' and '\\' escaped, newlines as \\n. */
+static void
+log_add_quoted(struct log_line *l, const char *s)
+{
+    log_add(l, "\"");
+    for (; *s && l->len + 4 < sizeof(l->buf); s++) {
+        if (*s == '"' || *s == '\\')
+            log_add(l, "\\%c", *s);
+        else if (*s == '\n')
+            log_add(l, "\\n");
+        else
+            l->buf[l->len++] = *s;
+    }
+    l->buf[l->len] = '\0';
+    log_add(l, "\"");
+}
+
+/* Append " name=value" for a "NAME=value" field, the name lower-cased. */
+static void
+log_add_field(struct log_line *l, const char *field)
+{
+    const char *eq = strchr(field, '=');
+
+    if (eq == NULL)
+        return;
+    log_add(l, " ");
+    for (const char *c = field; c < eq; c++)
+        log_add(l, "%c", (char)(*c >= 'A' && *c <= 'Z' ? *c | 0x20 : *c));
+    log_add(l, "=");
+    if (eq[1] == '\0' || strpbrk(eq + 1, " \"\\\n") != NULL)
+        log_add_quoted(l, eq + 1);
+    else
+        log_add(l, "%s", eq + 1);
+}
+
+static void
+log_to_stderr(enum log_level level, const char *event,
+              const char *const *fields, const char *msg)
+{
+    struct log_line l = {.len = 0};
+
+    log_add(&l, "level=%s role=%s", log_level_name(level), log_state.role);
+    if (log_state.worker >= 0)
+        log_add(&l, " worker=%d", log_state.worker);
+    if (strcmp(log_state.role, "monitor") != 0)
+        log_add(&l, " gen=%u", log_state.generation);
+    log_add(&l, " pid=%ld", (long)getpid());
+    if (event != NULL)
+        log_add(&l, " event=%s", event);
+    for (size_t i = 0; fields != NULL && fields[i] != NULL; i++)
+        log_add_field(&l, fields[i]);
+    log_add(&l, " msg=");
+    log_add_quoted(&l, msg);
+    if (l.len >= sizeof(l.buf) - 1)
+        l.len = sizeof(l.buf) - 2;
+    l.buf[l.len++] = '\n';
+    /* A failed write to stderr has nowhere to be reported. */
+    (void)!write(STDERR_FILENO, l.buf, l.len);
+}
+
+static void
+log_to_journal(enum log_level level, const char *event,
+               const char *const *fields, const char *msg)
+{
+    struct iovec iov[LOG_FIELDS_MAX + 8];
+    char f[LOG_FIELDS_MAX + 8][256];
+    char *message;
+    size_t n = 0;
+
+    if (asprintf(&message, "MESSAGE=%s", msg) < 0)
+        return;
+    iov[n++] = (struct iovec){message, strlen(message)};
+#define ADDF(...)                                                         \
+    do {                                                                  \
+        int w_ = snprintf(f[n], sizeof(f[n]), __VA_ARGS__);               \
+        iov[n] = (struct iovec){f[n], w_ < 0 ? 0 : strlen(f[n])};          \
+        n++;                                                              \
+    } while (0)
+    ADDF("PRIORITY=%d", (int)level);
+    ADDF("SYSLOG_IDENTIFIER=pitchfork");
+    ADDF("PITCHFORK_ROLE=%s", log_state.role);
+    ADDF("PITCHFORK_PID=%ld", (long)getpid());
+    if (log_state.worker >= 0)
+        ADDF("PITCHFORK_WORKER=%d", log_state.worker);
+    if (strcmp(log_state.role, "monitor") != 0)
+        ADDF("PITCHFORK_GENERATION=%u", log_state.generation);
+    if (event != NULL)
+        ADDF("PITCHFORK_EVENT=%s", event);
+    for (size_t i = 0; fields && fields[i] && i < LOG_FIELDS_MAX; i++)
+        ADDF("PITCHFORK_%s", fields[i]);
+#undef ADDF
+    (void)sd_journal_sendv(iov, (int)n); /* no journal: nothing to do */
+    free(message);
+}
+
+static void
+log_vevent(enum log_level level, const char *event,
+           const char *const *fields, const char *suffix, const char *fmt,
+           va_list ap)
+{
+    char msg[LOG_LINE_MAX];
+    int n;
+
+    if (level == LOGL_DEBUG && !log_state.debug)
+        return;
+    n = vsnprintf(msg, sizeof(msg), fmt, ap);
+    if (suffix != NULL && n >= 0 && (size_t)n < sizeof(msg))
+        snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", suffix);
+    if (log_state.journal)
+        log_to_journal(level, event, fields, msg);
+    else
+        log_to_stderr(level, event, fields, msg);
+}
+
+void
+log_event(enum log_level level, const char *event, const char *const *fields,
+          const char *fmt, ...)
+{
+    int saved = errno;
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_vevent(level, event, fields, NULL, fmt, ap);
+    va_end(ap);
+    errno = saved;
+}
+
+void
+log_msg(enum log_level level, const char *fmt, ...)
+{
+    int saved = errno;
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_vevent(level, NULL, NULL, NULL, fmt, ap);
+    va_end(ap);
+    errno = saved;
+}
+
+void
+log_sys(enum log_level level, const char *fmt, ...)
+{
+    int saved = errno;
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_vevent(level, NULL, NULL, strerror(saved), fmt, ap);
+    va_end(ap);
+    errno = saved;
+}

@@ -1,0 +1,54 @@
+/*
+ * Logging: one module for every process role.  Under journald each line
+ * is sent with sd_journal_send() and structured PITCHFORK_* fields;
+ * elsewhere it is one "key=value" line on stderr.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef PITCHFORK_LOG_H
+#define PITCHFORK_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum log_level { LOGL_DEBUG = 7, LOGL_INFO = 6, LOGL_WARN = 4, LOGL_ERR = 3 };
+
+enum log_target { LOG_TARGET_AUTO, LOG_TARGET_JOURNAL, LOG_TARGET_STDERR };
+
+/* Choose the sink; AUTO picks the journal when stderr is JOURNAL_STREAM. */
+void log_init(enum log_target target, bool debug);
+
+/* Identify this process in every later line: role is "monitor", "mold"
+ * or "worker"; worker is -1 when not a worker. */
+void log_set_role(const char *role, int worker, unsigned generation);
+
+/*
+ * Log one line at level.  event is a PITCHFORK_EVENT value (spawn, ready,
+ * exit, ...) or NULL.  fields is NULL or a NULL-terminated array of extra
+ * "NAME=value" strings (NAME without the PITCHFORK_ prefix, upper case),
+ * e.g. (const char *[]){"REQUESTS=12", NULL}.  errno is preserved.
+ */
+void log_event(enum log_level level, const char *event,
+               const char *const *fields, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Same as log_event(level, NULL, NULL, ...). */
+void log_msg(enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* log_msg with ": strerror(errno)" appended; errno is preserved. */
+void log_sys(enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#define log_debug(...) log_msg(LOGL_DEBUG, __VA_ARGS__)
+#define log_info(...) log_msg(LOGL_INFO, __VA_ARGS__)
+#define log_warn(...) log_msg(LOGL_WARN, __VA_ARGS__)
+#define log_err(...) log_msg(LOGL_ERR, __VA_ARGS__)
+#define log_syserr(...) log_sys(LOGL_ERR, __VA_ARGS__)
+#define log_syswarn(...) log_sys(LOGL_WARN, __VA_ARGS__)
+
+/* Write len bytes of s into out (size outsz) with non-printable bytes
+ * escaped as \xNN; for client bytes in logs.  Returns out. */
+char *log_escape(char *out, size_t outsz, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,347 @@
+/*
+ * The mold: boots Ruby and the application, compacts its heap, then
+ * serves spawn requests from the monitor.  A spawn is a double fork
+ * through Ruby's own Process.fork (so _fork hooks run): the short-lived
+ * intermediate reports the worker's pid and control socket to the
+ * monitor and exits, which reparents the worker to the monitor.
+ *
+ * Roles come back to one shallow dispatcher (mold_main) so the stack does
+ * not grow when a process changes role.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include "mold.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ruby.h>
+#include <ruby/thread.h>
+
+#include "config_file.h"
+#include "control.h"
+#include "listeners.h"
+#include "log.h"
+#include "pfruby.h"
+#include "proctitle.h"
+#include "settings.h"
+#include "shm.h"
+#include "worker.h"
+
+enum mold_role { ROLE_MOLD, ROLE_WORKER, ROLE_EXIT };
+
+struct mold {
+    const struct mold_args *a;
+    int ctl_fd;
+    unsigned generation;
+    VALUE app;
+    int worker_nr;     /* set in a forked worker */
+    int worker_fd;     /* its control socket */
+    int exit_status;
+};
+
+/* Put every signal the monitor handled back to its default action. */
+static void
+mold_reset_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1,
+                               SIGUSR2, SIGTTIN, SIGTTOU, SIGWINCH};
+    struct sigaction sa = {.sa_handler = SIG_DFL};
+
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        if (sigaction(sigs[i], &sa, NULL) < 0)
+            log_syswarn("sigaction %d to SIG_DFL", sigs[i]);
+}
+
+/* GC.start + GC.compact so workers share the most pages (measured: the
+ * copy-on-write loss per worker is more than halved). */
+static VALUE
+mold_compact_body(VALUE unused)
+{
+    VALUE gc = rb_const_get(rb_cObject, rb_intern("GC"));
+
+    rb_funcall(gc, rb_intern("start"), 0);
+    if (rb_respond_to(gc, rb_intern("compact")))
+        rb_funcall(gc, rb_intern("compact"), 0);
+    return Qnil;
+}
+
+static void
+mold_compact(const struct settings *s)
+{
+    int state = 0;
+
+    if (!s->mold_compact)
+        return;
+    pfruby_protect(mold_compact_body, Qnil, &state);
+    if (state)
+        log_warn("GC.compact in the mold failed; workers share less memory");
+}
+
+/*
+ * After Ruby booted, the mold owns these signals with a handler that does
+ * nothing: the monitor drives the mold over its control socket, and a
+ * stray TERM (a terminal's Ctrl-C, "systemctl kill") must neither kill
+ * the mold mid-fork nor raise a Ruby exception in C.  A handler, unlike
+ * SIG_IGN, is reset by exec, so the app's subprocesses get the defaults.
+ */
+static void
+mold_on_signal(int sig)
+{
+    (void)sig;
+}
+
+static void
+mold_own_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1,
+                               SIGUSR2, SIGTTIN, SIGTTOU};
+    struct sigaction sa = {.sa_handler = mold_on_signal};
+
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        if (sigaction(sigs[i], &sa, NULL) < 0)
+            log_syswarn("sigaction %s in the mold", strsignal(sigs[i]));
+}
+
+struct mold_wait {
+    int fd;
+    int rc;
+    int err;
+};
+
+static void *
+mold_poll_nogvl(void *arg)
+{
+    struct mold_wait *w = arg;
+    struct pollfd p = {.fd = w->fd, .events = POLLIN};
+
+    w->rc = poll(&p, 1, -1);
+    w->err = errno;
+    return NULL;
+}
+
+/* Both calls may raise a pending interrupt: run them protected. */
+static VALUE
+mold_wait_body(VALUE arg)
+{
+    rb_thread_call_without_gvl(mold_poll_nogvl, (void *)arg, RUBY_UBF_IO,
+                               NULL);
+    rb_thread_check_ints();
+    return Qnil;
+}
+
+/* Wait for the control socket without holding the GVL, so the app's
+ * threads in the mold keep running.  Returns 1 readable, -1 on error. */
+static int
+mold_wait(int fd)
+{
+    struct mold_wait w;
+
+    for (;;) {
+        w = (struct mold_wait){fd, -1, EINTR};
+        pfruby_protect(mold_wait_body, (VALUE)&w, NULL);
+        if (w.rc > 0)
+            return 1;
+        if (w.rc < 0 && w.err != EINTR) {
+            errno = w.err;
+            log_syserr("poll on the mold's control socket");
+            return -1;
+        }
+    }
+}
+
+/* Wait for the intermediate; Ruby's SIGCHLD handler has no SA_RESTART. */
+static void
+mold_reap_intermediate(pid_t pid)
+{
+    int st;
+
+    while (waitpid(pid, &st, 0) < 0) {
+        if (errno != EINTR) {
+            log_syswarn("waitpid intermediate %ld", (long)pid);
+            return;
+        }
+    }
+}
+
+/* In the intermediate: fork the worker and report it, then _exit. */
+static enum mold_role
+mold_intermediate(struct mold *m, int nr, int sp[2])
+{
+    struct ctl_msg msg = {CTL_SPAWNED, nr, m->generation, 0, 0};
+    pid_t pid = pfruby_fork();
+
+    if (pid == 0) {
+        (void)close(sp[0]); /* the monitor's end */
+        (void)close(m->ctl_fd);
+        m->worker_nr = nr;
+        m->worker_fd = sp[1];
+        return ROLE_WORKER;
+    }
+    if (pid > 0) {
+        msg.pid = pid;
+        if (control_send(m->ctl_fd, &msg, &sp[0], 1) < 0) {
+            log_syserr("report worker %d to the monitor", nr);
+            (void)kill(pid, SIGKILL); /* an orphan nobody supervises */
+        }
+    }
+    _exit(pid > 0 ? 0 : 1);
+}
+
+static enum mold_role
+mold_spawn(struct mold *m, int nr)
+{
+    int sp[2];
+    pid_t mid;
+
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+        log_syserr("socketpair for worker %d", nr);
+        return ROLE_MOLD;
+    }
+    mid = pfruby_fork();
+    if (mid == 0)
+        return mold_intermediate(m, nr, sp);
+    (void)close(sp[0]); /* the mold keeps neither end */
+    (void)close(sp[1]);
+    if (mid > 0)
+        mold_reap_intermediate(mid);
+    return ROLE_MOLD;
+}
+
+/* Serve the monitor's requests until a worker is forked or a stop. */
+static enum mold_role
+mold_loop(struct mold *m)
+{
+    proctitle_set("pitchfork (gen:%u) mold", m->generation);
+    for (;;) {
+        struct ctl_msg msg;
+        int fds[CTL_MAX_FDS];
+        size_t nfds = 0;
+        int rc;
+        if (mold_wait(m->ctl_fd) < 0)
+            return ROLE_EXIT;
+        rc = control_recv(m->ctl_fd, &msg, fds, &nfds);
+        for (size_t i = 0; i < nfds; i++)
+            (void)close(fds[i]); /* the monitor sends none */
+        if (rc < 0 && errno == EAGAIN)
+            continue;
+        if (rc <= 0 || msg.type == CTL_STOP) {
+            if (rc < 0)
+                log_syserr("read the mold's control socket");
+            return ROLE_EXIT;
+        }
+        if (msg.type == CTL_SPAWN && mold_spawn(m, msg.nr) == ROLE_WORKER)
+            return ROLE_WORKER;
+    }
+}
+
+/* Report to the monitor that this process is a ready mold. */
+static int
+mold_ready(struct mold *m)
+{
+    struct ctl_msg msg = {CTL_READY, -1, m->generation, 0, 0};
+
+    msg.pid = getpid();
+    if (control_send(m->ctl_fd, &msg, NULL, 0) < 0) {
+        log_syserr("report the mold ready to the monitor");
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * A worker told to become the next mold: its control socket becomes the
+ * mold's, and the monitor wrote the new generation into its slot.
+ */
+static enum mold_role
+mold_promoted(struct mold *m, struct shm_slot *slot)
+{
+    m->ctl_fd = m->worker_fd;
+    m->worker_fd = -1;
+    m->generation = atomic_load(&slot->generation);
+    log_set_role("mold", -1, m->generation);
+    log_event(LOGL_INFO, "promote", NULL, "worker %d is now the mold",
+              m->worker_nr);
+    m->worker_nr = -1;
+    mold_own_signals();
+    mold_compact(m->a->settings);
+    if (mold_ready(m) < 0) {
+        m->exit_status = 1;
+        return ROLE_EXIT;
+    }
+    return ROLE_MOLD;
+}
+
+/* In a fresh worker: announce it and serve. */
+static enum mold_role
+mold_worker(struct mold *m)
+{
+    struct ctl_msg ready = {CTL_READY, m->worker_nr, m->generation, 0, 0};
+    struct worker w = {m->worker_nr, m->generation, m->worker_fd,
+                       m->a->ls, m->a->settings,
+                       &m->a->slots[m->worker_nr], m->app};
+    enum worker_result r;
+
+    log_set_role("worker", m->worker_nr, m->generation);
+    ready.pid = getpid();
+    atomic_store(&w.slot->pid, ready.pid);
+    atomic_store(&w.slot->generation, m->generation);
+    atomic_store(&w.slot->requests, 0);
+    atomic_store(&w.slot->deadline_ns, 0);
+    if (control_send(w.ctl_fd, &ready, NULL, 0) < 0) {
+        log_syserr("report ready to the monitor");
+        m->exit_status = 1;
+        return ROLE_EXIT;
+    }
+    r = worker_run(&w);
+    if (r == WORKER_PROMOTE)
+        return mold_promoted(m, w.slot);
+    m->exit_status = r == WORKER_EXIT_ERROR ? 1 : 0;
+    return ROLE_EXIT;
+}
+
+/* Boot Ruby and the app; report readiness or failure. */
+static int
+mold_boot(struct mold *m)
+{
+    const struct settings *s = m->a->settings;
+
+    if (pfruby_boot(s) < 0)
+        return -1;
+    if (s->config_file != NULL && config_file_load(s->config_file) < 0)
+        return -1;
+    m->app = pfruby_load_app(s);
+    if (NIL_P(m->app))
+        return -1;
+    mold_own_signals();
+    mold_compact(s);
+    return mold_ready(m);
+}
+
+void
+mold_main(const struct mold_args *a)
+{
+    PFRUBY_INIT_STACK;
+    struct mold m = {a, a->ctl_fd, a->generation, Qnil, -1, -1, 0};
+    enum mold_role role = ROLE_MOLD;
+
+    log_set_role("mold", -1, a->generation);
+    proctitle_set("pitchfork (gen:%u) mold - booting", a->generation);
+    mold_reset_signals();
+    if (mold_boot(&m) < 0)
+        _exit(1);
+    while (role != ROLE_EXIT)
+        role = role == ROLE_MOLD ? mold_loop(&m) : mold_worker(&m);
+    pfruby_exit(m.exit_status);
+}

@@ -1,0 +1,87 @@
+/*
+ * State shared by the monitor's files: monitor.c (loop, signals, reaping,
+ * spawning) and refork.c (promotion, reload and rollout policy).
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef PITCHFORK_MONITOR_INTERNAL_H
+#define PITCHFORK_MONITOR_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "settings.h"
+#include "shm.h"
+
+#define NS_PER_SEC 1000000000LL
+#define REAPED_RING 64
+
+/* epoll tags: the high 32 bits of data.u64, the low 32 a worker number */
+enum monitor_tag { TAG_SIGNAL, TAG_MOLD, TAG_NEXT_MOLD, TAG_WORKER };
+
+struct child {
+    pid_t pid;             /* 0: no process */
+    int ctl_fd;            /* -1: none */
+    unsigned generation;
+    bool ready;
+    int64_t spawn_ns;      /* when asked for or forked; 0: not pending */
+    bool killed;           /* SIGKILL sent */
+    bool stopping;         /* CTL_STOP sent */
+    bool promoting;        /* CTL_PROMOTE sent, not yet a mold */
+};
+
+struct listeners;
+
+struct monitor {
+    const struct settings *s;
+    struct listeners *ls;
+    struct shm_slot *slots;
+    int epfd, sigfd;
+    struct child mold;       /* the current mold */
+    struct child next_mold;  /* booting (reload) or promoted worker */
+    struct child workers[SETTINGS_MAX_WORKERS];
+    int nworkers;            /* wanted */
+    int hiwater;             /* highest worker count ever wanted */
+    unsigned generation;     /* of the current mold */
+    unsigned next_gen;       /* for the next mold */
+    unsigned rollout_gen;    /* workers older than this are replaced */
+    bool reloading;          /* a HUP reload is in progress */
+    bool stopping;
+    bool announced_ready;
+    int spawn_errors;        /* consecutive */
+    int64_t stop_deadline;
+    int64_t watchdog_ns, watchdog_next;
+    int64_t refork_not_before; /* backoff after a failed refork */
+    pid_t reaped[REAPED_RING]; /* unknown pids reaped, for late reports */
+    size_t reaped_next;
+    int status;              /* exit status */
+};
+
+/* monitor.c */
+int monitor_epoll_add(struct monitor *m, int fd, enum monitor_tag tag,
+                      uint32_t nr);
+int monitor_epoll_retag(struct monitor *m, int fd, enum monitor_tag tag,
+                        uint32_t nr);
+void monitor_close_child(struct monitor *m, struct child *c);
+void monitor_request_workers(struct monitor *m);
+void monitor_status(struct monitor *m);
+int monitor_ready_count(const struct monitor *m);
+void monitor_send(struct monitor *m, struct child *c, uint32_t type);
+int monitor_boot_mold(struct monitor *m, struct child *c);
+
+/* refork.c */
+/* Promote worker nr to be the next mold (it finishes its request first). */
+int refork_promote(struct monitor *m, int nr, const char *why);
+/* USR2: promote the busiest eligible worker of the current generation. */
+void refork_manual(struct monitor *m);
+/* HUP: boot a brand-new mold from the code on disk. */
+void refork_reload(struct monitor *m);
+/* The next mold reported ready: make it current and start the rollout. */
+void refork_mold_ready(struct monitor *m);
+/* The next mold died or timed out before it was ready. */
+void refork_failed(struct monitor *m, const char *how);
+/* Periodic: automatic refork_after promotions and rollout progress. */
+void refork_tick(struct monitor *m);
+
+#endif

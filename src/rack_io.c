@@ -1,0 +1,176 @@
+/*
+ * Socket I/O of the request path.  Client sockets are non-blocking: a
+ * read or write is first tried with the GVL held (the common case: the
+ * data is there, the socket buffer has room), and only on EAGAIN does the
+ * worker wait in poll(2) without the GVL, bounded by the request deadline.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include "rack.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ruby/thread.h>
+
+#include "shm.h"
+
+static int64_t rack_io_deadline_ns;
+static volatile sig_atomic_t rack_io_cancelled;
+
+void
+rack_io_set_deadline(int64_t deadline_ns)
+{
+    rack_io_deadline_ns = deadline_ns;
+}
+
+int64_t
+rack_io_deadline(void)
+{
+    return rack_io_deadline_ns;
+}
+
+void
+rack_io_cancel(void)
+{
+    rack_io_cancelled = 1;
+}
+
+struct rack_poll {
+    struct pollfd pfd;
+    int timeout_ms;
+    int ret;
+    int err;
+};
+
+static void *
+rack_io_poll_nogvl(void *arg)
+{
+    struct rack_poll *p = arg;
+
+    p->ret = poll(&p->pfd, 1, p->timeout_ms);
+    p->err = errno;
+    return NULL;
+}
+
+/* Milliseconds left before the deadline, at least 1, INT_MAX-capped;
+ * -1 (infinite) without a deadline, 0 when it has passed. */
+static int
+rack_io_timeout_ms(void)
+{
+    int64_t left;
+
+    if (rack_io_deadline_ns == 0)
+        return -1;
+    left = rack_io_deadline_ns - shm_now_ns();
+    if (left <= 0)
+        return 0;
+    left = (left + 999999) / 1000000;
+    return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+int
+rack_io_wait(int fd, short events)
+{
+    struct rack_poll p = {.pfd = {.fd = fd, .events = events}};
+
+    for (;;) {
+        if (rack_io_cancelled) {
+            errno = ECANCELED;
+            return -1;
+        }
+        p.timeout_ms = rack_io_timeout_ms();
+        if (p.timeout_ms == 0) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        p.ret = -1;
+        p.err = EINTR;
+        /* RUBY_UBF_IO: Thread#raise and Ruby's timer interrupt poll. */
+        rb_thread_call_without_gvl(rack_io_poll_nogvl, &p, RUBY_UBF_IO,
+                                   NULL);
+        if (p.ret > 0)
+            return 0; /* ready, or POLLERR/POLLHUP: the next call says */
+        if (p.ret < 0 && p.err != EINTR) {
+            errno = p.err;
+            return -1;
+        }
+    }
+}
+
+ssize_t
+rack_io_read(int fd, void *buf, size_t len)
+{
+    for (;;) {
+        ssize_t n = read(fd, buf, len);
+
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return -1;
+        if (rack_io_wait(fd, POLLIN) < 0)
+            return -1;
+    }
+}
+
+/* Drop n written bytes from the front of *iov / *cnt. */
+static void
+rack_io_advance(struct iovec **iov, int *cnt, size_t n)
+{
+    while (*cnt > 0 && n >= (*iov)->iov_len) {
+        n -= (*iov)->iov_len;
+        (*iov)++;
+        (*cnt)--;
+    }
+    if (*cnt > 0) {
+        (*iov)->iov_base = (char *)(*iov)->iov_base + n;
+        (*iov)->iov_len -= n;
+    }
+}
+
+int
+rack_io_writev(int fd, struct iovec *iov, int cnt, int flags)
+{
+    struct msghdr mh = {0};
+
+    /* Skip empty leading entries so that an all-empty write is a no-op. */
+    rack_io_advance(&iov, &cnt, 0);
+    while (cnt > 0) {
+        ssize_t n;
+
+        mh.msg_iov = iov;
+        mh.msg_iovlen = (size_t)(cnt > IOV_MAX ? IOV_MAX : cnt);
+        /* sendmsg: MSG_NOSIGNAL spares the SIGPIPE, flags may add
+         * MSG_MORE before a sendfile(2). */
+        n = sendmsg(fd, &mh, MSG_NOSIGNAL | flags);
+        if (n >= 0) {
+            rack_io_advance(&iov, &cnt, (size_t)n);
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return -1;
+        if (rack_io_wait(fd, POLLOUT) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int
+rack_io_write(int fd, const void *buf, size_t len, int flags)
+{
+    struct iovec iov = {(void *)buf, len};
+
+    return rack_io_writev(fd, &iov, 1, flags);
+}

@@ -1,0 +1,43 @@
+/*
+ * The shared worker table: one slot per worker and one for the mold, in
+ * an anonymous MAP_SHARED mapping created by the monitor before its first
+ * fork, so every child writes its own slot and the monitor reads them all.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef PITCHFORK_SHM_H
+#define PITCHFORK_SHM_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum shm_state {
+    SHM_FREE = 0,
+    SHM_BOOTING,  /* forked, not ready yet */
+    SHM_IDLE,     /* waiting for a connection */
+    SHM_BUSY,     /* serving a request */
+    SHM_STOPPING, /* told to stop, finishing */
+};
+
+struct shm_slot {
+    _Atomic int32_t pid;
+    _Atomic uint32_t generation;
+    _Atomic uint32_t state;          /* enum shm_state */
+    _Atomic uint32_t fork_unsafe;    /* no_longer_fork_safe! was called */
+    _Atomic uint64_t requests;       /* requests served */
+    _Atomic int64_t deadline_ns;     /* CLOCK_MONOTONIC; 0 = none */
+    _Atomic uint64_t memory;         /* private bytes, last reading */
+};
+
+#define SHM_MAX_WORKERS 1024
+#define SHM_MOLD_SLOT SHM_MAX_WORKERS /* index of the mold's slot */
+
+/* Map the table (SHM_MAX_WORKERS + 1 slots).  Returns NULL after logging. */
+struct shm_slot *shm_create(void);
+
+/* Monotonic clock in nanoseconds. */
+int64_t shm_now_ns(void);
+
+#endif

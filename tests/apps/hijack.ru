@@ -1,0 +1,44 @@
+# frozen_string_literal: true
+# Hijacking, early hints, after-reply callbacks and the timeout object.
+# SPDX-License-Identifier: MIT
+
+def text(body)
+  [200, { "content-type" => "text/plain" }, [body]]
+end
+
+run lambda { |env|
+  q = env["QUERY_STRING"]
+  case env["PATH_INFO"]
+  when "/full"
+    io = env["rack.hijack"].call
+    io.write("HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\nhijack\n")
+    io.close
+    [200, {}, []]
+  when "/partial"
+    hijack = lambda do |io|
+      io.write("partial hijack\n")
+      io.close
+    end
+    [200, { "content-type" => "text/plain", "rack.hijack" => hijack }, []]
+  when "/hints"
+    env["rack.early_hints"]&.call({ "link" => "</style.css>; rel=preload; as=style" })
+    text("after hints\n")
+  when "/after_reply"
+    env["rack.after_reply"] << -> { File.write(q, "after_reply ran") }
+    text("replied\n")
+  when "/finished"
+    env["rack.response_finished"] << lambda do |e, status, _headers, error|
+      File.write(q, "#{status} #{error.class} #{e['PATH_INFO']}")
+    end
+    raise "failing request" if env["HTTP_X_FAIL"]
+
+    text("finished\n")
+  when "/timeout"
+    t = env["pitchfork.timeout"]
+    d1 = t.deadline
+    t.extend_deadline(5)
+    text("#{(t.deadline - d1).round}\n")
+  else
+    text("hijack app\n")
+  end
+}

@@ -1,0 +1,220 @@
+/*
+ * Unit tests of the settings table: parsers, error messages (exact
+ * text), precedence of environment and flags, and the help output.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "settings.h"
+#include "tap.h"
+
+static char err[1024];
+
+static int
+set(struct settings *s, const char *name, const char *value)
+{
+    const struct setting_def *d = settings_find(name);
+
+    err[0] = '\0';
+    if (d == NULL)
+        bail("no setting %s", name);
+    return settings_set(s, d, value, d->env, err, sizeof(err));
+}
+
+static void
+test_types(void)
+{
+    struct settings s;
+
+    settings_defaults(&s);
+    is_int(set(&s, "worker_processes", "8"), 0, "workers 8 accepted");
+    is_int(s.workers, 8, "workers is 8");
+    is_int(set(&s, "worker_processes", "0"), -1, "workers 0 refused");
+    is_str(err,
+           "invalid value \"0\" for PITCHFORK_WORKERS: expected an integer "
+           "from 1 to 1024",
+           "workers error names the variable, value and range");
+    is_int(set(&s, "worker_processes", "4x"), -1, "workers 4x refused");
+    is_int(set(&s, "timeout", "2.5"), 0, "timeout 2.5 accepted");
+    ok(s.timeout == 2.5, "timeout is 2.5");
+    is_int(set(&s, "timeout", "-1"), -1, "negative timeout refused");
+    is_str(err,
+           "invalid value \"-1\" for PITCHFORK_TIMEOUT: expected seconds (a "
+           "number) from 0.001 to 86400",
+           "timeout error text");
+    is_int(set(&s, "timeout", "nan"), -1, "timeout nan refused");
+    is_int(set(&s, "client_body_buffer_size", "64K"), 0, "64K accepted");
+    is_int((long long)s.client_body_buffer_size, 65536, "64K is 65536");
+    is_int(set(&s, "client_body_buffer_size", "1M"), 0, "1M accepted");
+    is_int((long long)s.client_body_buffer_size, 1048576, "1M is 1048576");
+    is_int(set(&s, "client_body_buffer_size", "2G"), -1, "2G over the max");
+    is_int(set(&s, "client_body_buffer_size", "12Q"), -1, "12Q refused");
+    is_int(set(&s, "rewindable_input", "no"), 0, "bool no accepted");
+    ok(!s.rewindable_input, "rewindable_input false");
+    is_int(set(&s, "rewindable_input", "maybe"), -1, "bool maybe refused");
+    is_str(err,
+           "invalid value \"maybe\" for PITCHFORK_REWINDABLE_INPUT: expected "
+           "true or false (yes/no, on/off, 1/0)",
+           "bool error text");
+    is_int(set(&s, "log", "syslog"), -1, "log syslog refused");
+    is_str(err,
+           "invalid value \"syslog\" for PITCHFORK_LOG: expected auto, "
+           "journal or stderr",
+           "log error text");
+    settings_free(&s);
+}
+
+static void
+test_refork_and_memory(void)
+{
+    struct settings s;
+
+    settings_defaults(&s);
+    is_int(s.nrefork_after, 0, "reforking off by default");
+    is_int(set(&s, "refork_after", "50,100,1000"), 0, "refork list");
+    is_int(s.nrefork_after, 3, "three steps");
+    is_int((long long)s.refork_after[2], 1000, "last step 1000");
+    ok(s.refork_repeat_last, "last step repeats");
+    is_int(set(&s, "refork_after", "50,100,false"), 0, "trailing false");
+    is_int(s.nrefork_after, 2, "two steps");
+    ok(!s.refork_repeat_last, "then stop");
+    is_int(set(&s, "refork_after", ""), 0, "empty turns it off");
+    is_int(s.nrefork_after, 0, "off");
+    is_int(set(&s, "refork_after", "50,false,100"), -1, "false not last");
+    is_int(set(&s, "refork_after", "0"), -1, "zero refused");
+    is_str(err,
+           "invalid value \"0\" for PITCHFORK_REFORK_AFTER: expected positive "
+           "request counts separated by commas, optionally ending with false "
+           "(e.g. 50,100,1000 or 50,100,false), or empty",
+           "refork error text");
+    is_int(set(&s, "worker_memory_max", "auto"), 0, "memory auto");
+    ok(s.worker_memory_auto, "auto flag set");
+    is_int(set(&s, "worker_memory_max", "512M"), 0, "memory 512M");
+    ok(!s.worker_memory_auto && s.worker_memory_max == 512ULL << 20,
+       "512M in bytes");
+    is_int(set(&s, "worker_memory_max", "lots"), -1, "memory lots refused");
+    settings_free(&s);
+}
+
+static void
+test_lists(void)
+{
+    struct settings s;
+
+    settings_defaults(&s);
+    is_int(set(&s, "listen", "127.0.0.1:1,/tmp/x.sock"), 0, "listen list");
+    is_int(s.nlisten, 2, "two listeners");
+    is_str(s.listen[1], "/tmp/x.sock", "second is the socket");
+    is_int(set(&s, "listen", "[::1]:9"), 0, "listen replaced");
+    is_int(s.nlisten, 1, "one listener after replace");
+    settings_free(&s);
+}
+
+/* flags > environment > defaults, for several settings. */
+static void
+test_precedence(void)
+{
+    char *argv[] = {"pitchfork", "-w", "3", "--timeout", "7", "app.ru",
+                    NULL};
+    struct settings s;
+
+    setenv("PITCHFORK_WORKERS", "5", 1);
+    setenv("PITCHFORK_TIMEOUT", "9", 1);
+    setenv("PITCHFORK_SPAWN_TIMEOUT", "4", 1);
+    settings_defaults(&s);
+    is_int(settings_from_env(&s, err, sizeof(err)), 0, "env parsed");
+    is_int(s.workers, 5, "env sets workers");
+    is_int(settings_from_args(&s, 6, argv, err, sizeof(err)), 0,
+           "args parsed");
+    is_int(s.workers, 3, "flag beats env for workers");
+    ok(s.timeout == 7, "flag beats env for timeout");
+    ok(s.spawn_timeout == 4, "env beats default for spawn_timeout");
+    ok(s.cleanup_timeout == 2, "default cleanup_timeout");
+    is_str(s.rackup, "app.ru", "rackup from the last argument");
+    setenv("PITCHFORK_WORKERS", "many", 1);
+    settings_free(&s);
+    settings_defaults(&s);
+    is_int(settings_from_env(&s, err, sizeof(err)), -1, "bad env refused");
+    is_str(err,
+           "invalid value \"many\" for PITCHFORK_WORKERS: expected an integer "
+           "from 1 to 1024",
+           "bad env message");
+    unsetenv("PITCHFORK_WORKERS");
+    unsetenv("PITCHFORK_TIMEOUT");
+    unsetenv("PITCHFORK_SPAWN_TIMEOUT");
+    settings_free(&s);
+}
+
+static void
+test_bad_args(void)
+{
+    char *a1[] = {"pitchfork", "--workers", "x", NULL};
+    char *a2[] = {"pitchfork", "--bogus", NULL};
+    char *a3[] = {"pitchfork", "a.ru", "b.ru", NULL};
+    char *a4[] = {"pitchfork", "-c", "conf.rb", "-w2", NULL};
+    struct settings s;
+
+    settings_defaults(&s);
+    is_int(settings_from_args(&s, 3, a1, err, sizeof(err)), -1, "bad flag");
+    is_str(err,
+           "invalid value \"x\" for --workers: expected an integer from 1 to "
+           "1024",
+           "bad flag message names the flag");
+    is_int(settings_from_args(&s, 2, a2, err, sizeof(err)), -1, "unknown");
+    is_str(err, "unknown or incomplete option \"--bogus\"", "unknown msg");
+    is_int(settings_from_args(&s, 3, a3, err, sizeof(err)), -1, "two files");
+    is_str(settings_config_path(4, a4), "conf.rb", "config path from -c");
+    settings_free(&s);
+}
+
+/* Every row appears in --help and in pitchfork.conf(5). */
+static void
+test_docs(void)
+{
+    const char *top = getenv("top_srcdir");
+    char path[4096], *help = NULL, *page = NULL;
+    size_t helplen = 0, pagelen = 0;
+    FILE *f = open_memstream(&help, &helplen);
+
+    settings_usage(f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/man/pitchfork.conf.5", top ? top : ".");
+    if ((f = fopen(path, "r")) != NULL) {
+        char chunk[4096];
+        size_t n;
+        FILE *m = open_memstream(&page, &pagelen);
+        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+            fwrite(chunk, 1, n, m);
+        fclose(m);
+        fclose(f);
+    }
+    ok(page != NULL, "pitchfork.conf(5) is readable at %s", path);
+    for (size_t i = 0; i < settings_count; i++) {
+        const struct setting_def *d = &settings_table[i];
+        const char *key = d->env ? d->env : d->flag;
+        ok(strstr(help, key) != NULL, "--help names %s", key);
+        ok(page && strstr(page, key) != NULL, "pitchfork.conf(5) names %s",
+           key);
+        if (d->dsl != NULL)
+            ok(page && strstr(page, d->dsl) != NULL,
+               "pitchfork.conf(5) names the DSL %s", d->dsl);
+    }
+    free(help);
+    free(page);
+}
+
+int
+main(void)
+{
+    test_types();
+    test_refork_and_memory();
+    test_lists();
+    test_precedence();
+    test_bad_args();
+    test_docs();
+    return done_testing();
+}
