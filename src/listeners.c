@@ -190,7 +190,8 @@ listener_bind_tcp(struct listener *l, const char *addr, int backlog)
                 gai_strerror(rc));
         return -1;
     }
-    l->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    l->fd = socket(ai->ai_family,
+                   SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (l->fd < 0) {
         log_syserr("listen %s: socket", addr);
         freeaddrinfo(ai);
@@ -253,7 +254,7 @@ listener_bind_unix(struct listener *l, const char *path, int backlog)
     if (listener_unlink_stale(path) < 0)
         return -1;
     memcpy(un.sun_path, path, strlen(path) + 1);
-    l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (l->fd < 0) {
         log_syserr("listen %s: socket", path);
         return -1;
@@ -281,7 +282,7 @@ listeners_bind(struct listeners *ls, const struct settings *s)
             a += 5;
         rc = a[0] == '/' ? listener_bind_unix(l, a, s->backlog)
                          : listener_bind_tcp(l, a, s->backlog);
-        if (rc < 0 || listener_describe(l) < 0 || listener_nonblock(l->fd))
+        if (rc < 0 || listener_describe(l) < 0)
             return -1;
         snprintf(l->name, sizeof(l->name), "http");
         ls->n++;

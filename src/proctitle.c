@@ -60,6 +60,9 @@ proctitle_init(int argc, char **argv)
         return NULL;
     title_start = argv[0];
     title_len = (size_t)(end - argv[0]);
+    /* comm, inherited by every child, is "pitchfork" for pgrep and top;
+     * a failure only affects that. */
+    (void)prctl(PR_SET_NAME, "pitchfork", 0, 0, 0);
     return args;
 }
 
@@ -80,8 +83,6 @@ proctitle_set(const char *fmt, ...)
     va_start(ap, fmt);
     proctitle_vset(fmt, ap);
     va_end(ap);
-    /* comm stays "pitchfork" for pgrep/top; failure only affects that. */
-    (void)prctl(PR_SET_NAME, "pitchfork", 0, 0, 0);
 }
 
 /*

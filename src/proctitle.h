@@ -17,7 +17,7 @@
  */
 char **proctitle_init(int argc, char **argv);
 
-/* Set the title (printf format) and /proc/PID/comm ("pitchfork"). */
+/* Set the title (printf format); /proc/PID/comm stays "pitchfork". */
 void proctitle_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -313,18 +313,15 @@ set_string(struct settings *s, const struct setting_def *d, const char *v,
 }
 
 /*
- * Lists: an environment or DSL value replaces the list (comma
- * separated); a repeated flag appends.  origin starting with "-" marks a
- * flag.
+ * Lists are comma separated.  A value replaces the list of a lower
+ * layer; a repeated flag (append) adds to it.
  */
 static int
-set_list(struct settings *s, const struct setting_def *d, const char *v,
-         const char *o, char *err, size_t n)
+list_assign(struct settings *s, const struct setting_def *d, const char *v,
+            const char *o, bool append, char *err, size_t n)
 {
     char **items = (char **)((char *)s + d->offset);
     size_t *count = (size_t *)((char *)s + d->count_offset);
-    bool append = o != NULL && o[0] == '-' && *count > 0 &&
-                  d->short_flag != 'l';
     char *copy = strdup(v), *save = NULL;
 
     if (copy == NULL)
@@ -348,6 +345,13 @@ set_list(struct settings *s, const struct setting_def *d, const char *v,
     }
     free(copy);
     return 0;
+}
+
+static int
+set_list(struct settings *s, const struct setting_def *d, const char *v,
+         const char *o, char *err, size_t n)
+{
+    return list_assign(s, d, v, o, false, err, n);
 }
 
 static int
@@ -472,6 +476,7 @@ settings_from_args(struct settings *s, int argc, char **argv, char *err,
     struct option longs[sizeof(settings_table) / sizeof(settings_table[0]) +
                         3];
     char shorts[128], origin[64];
+    bool seen[sizeof(settings_table) / sizeof(settings_table[0])] = {0};
     int c;
 
     settings_options(longs, shorts);
@@ -489,9 +494,13 @@ settings_from_args(struct settings *s, int argc, char **argv, char *err,
             return -1;
         }
         snprintf(origin, sizeof(origin), "--%s", d->flag);
-        if (settings_set(s, d, optarg ? optarg : "true", origin, err,
-                         errsz) < 0)
+        if (d->type == SET_LIST
+                ? list_assign(s, d, optarg, origin, seen[d - settings_table],
+                              err, errsz) < 0
+                : settings_set(s, d, optarg ? optarg : "true", origin, err,
+                               errsz) < 0)
             return -1;
+        seen[d - settings_table] = true;
     }
     if (argc - optind > 1) {
         snprintf(err, errsz, "too many arguments: expected one rackup file, "

@@ -111,6 +111,15 @@ test_lists(void)
     is_str(s.listen[1], "/tmp/x.sock", "second is the socket");
     is_int(set(&s, "listen", "[::1]:9"), 0, "listen replaced");
     is_int(s.nlisten, 1, "one listener after replace");
+    {
+        char *argv[] = {"pitchfork", "-l", "/a.sock", "--listen", "9000",
+                        NULL};
+        is_int(settings_from_args(&s, 5, argv, err, sizeof(err)), 0,
+               "two -l flags");
+        is_int(s.nlisten, 2, "repeated -l appends, replacing the env list");
+        is_str(s.listen[0], "/a.sock", "first flag first");
+        is_str(s.listen[1], "9000", "second flag second");
+    }
     settings_free(&s);
 }
 
