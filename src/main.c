@@ -83,6 +83,14 @@ main_limits(struct settings *s)
              cg.version, mem, cg.cpus, s->workers);
 }
 
+static void
+main_free_args(char **args)
+{
+    for (char **a = args; *a != NULL; a++)
+        free(*a);
+    free(args);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -101,13 +109,16 @@ main(int argc, char **argv)
         return 1;
     }
     rc = main_settings(&s, argc, args);
-    if (rc != 0)
-        return rc < 0 ? 2 : 0;
-    log_init(s.log_target, s.debug);
-    log_set_role("monitor", -1, 0);
-    proctitle_set("pitchfork monitor");
-    main_limits(&s);
-    if (listeners_open(&ls, &s) < 0)
-        return 1;
-    return monitor_run(&s, &ls);
+    if (rc == 0) {
+        log_init(s.log_target, s.debug);
+        log_set_role("monitor", -1, 0);
+        proctitle_set("pitchfork monitor");
+        main_limits(&s);
+        rc = listeners_open(&ls, &s) < 0 ? 1 : monitor_run(&s, &ls);
+    } else {
+        rc = rc < 0 ? 2 : 0;
+    }
+    settings_free(&s);
+    main_free_args(args);
+    return rc;
 }
