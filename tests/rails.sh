@@ -1,0 +1,34 @@
+#!/bin/sh
+# A real application nobody here wrote: a small Rails API app on the Rails
+# that Debian ships (ruby-rails), through Rack::Lint (development) and in
+# production, answering several routes from two workers.
+# SPDX-License-Identifier: MIT
+. "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib-server.sh"
+
+ruby -e 'require "rails"; require "action_controller/railtie"' 2>/dev/null ||
+    skip_all "rails not installed (ruby-rails)"
+plan 14
+
+# Rails writes to tmp/ and log/ under its root: use a copy in TMPD.
+mkdir -p "$TMPD/app"
+cp "$APPS/rails/config.ru" "$TMPD/app/config.ru"
+
+for env in development production; do
+    start_server "$TMPD/$env.sock" -w 2 -E "$env" "$TMPD/app/config.ru"
+    ok $? "the Rails app boots ($env)"
+    hcurl "$(url /)" | grep -q '^hello from rails [0-9]'
+    ok $? "GET / ($env)"
+    is "$(hcurl "$(url /items/42)" | ruby -rjson -e 'print JSON.parse($stdin.read)["id"]')" \
+        42 "a route with a parameter, as JSON ($env)"
+    is "$(hcurl -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+        --data-binary '{"name":"fork"}' "$(url /items)")" 201 "a JSON POST ($env)"
+    is "$(hcurl -o /dev/null -w '%{http_code}' "$(url /missing)")" 404 \
+        "an unknown route: 404 ($env)"
+    is "$(hcurl -o /dev/null -w '%{http_code}' "$(url /boom)")" 500 \
+        "an exception in an action: 500 ($env)"
+    ok "$(log_has 'Rack::Lint|\[BUG\]' && echo 1 || echo 0)" "no Lint error or crash ($env)"
+    stop_server
+done
+
+done_testing
