@@ -47,6 +47,7 @@ struct mold {
     int worker_nr;     /* set in a forked worker */
     int worker_fd;     /* its control socket */
     int exit_status;
+    pid_t monitor_pid; /* the parent of the first mold */
 };
 
 /* Put every signal the monitor handled back to its default action. */
@@ -290,10 +291,12 @@ mold_worker(struct mold *m)
     struct ctl_msg ready = {CTL_READY, m->worker_nr, m->generation, 0, 0};
     struct worker w = {m->worker_nr, m->generation, m->worker_fd,
                        m->a->ls, m->a->settings,
-                       &m->a->slots[m->worker_nr], m->app};
+                       &m->a->slots[m->worker_nr], m->app, m->monitor_pid};
     enum worker_result r;
 
     log_set_role("worker", m->worker_nr, m->generation);
+    if (m->a->settings->setpgid && setpgid(0, 0) < 0)
+        log_syswarn("setpgid in worker %d", m->worker_nr);
     ready.pid = getpid();
     atomic_store(&w.slot->pid, ready.pid);
     atomic_store(&w.slot->generation, m->generation);
@@ -333,7 +336,8 @@ void
 mold_main(const struct mold_args *a)
 {
     PFRUBY_INIT_STACK;
-    struct mold m = {a, a->ctl_fd, a->generation, Qnil, -1, -1, 0};
+    struct mold m = {a, a->ctl_fd, a->generation, Qnil, -1, -1, 0,
+                     getppid()};
     enum mold_role role = ROLE_MOLD;
 
     log_set_role("mold", -1, a->generation);

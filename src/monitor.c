@@ -332,7 +332,7 @@ monitor_reaped_mold(struct monitor *m, int st)
         return;
     }
     monitor_count_spawn_error(m, was_ready);
-    if (!m->stopping && m->next_mold.pid == 0)
+    if (!m->stopping && m->next_mold.pid == 0 && refork_replace_mold(m) < 0)
         monitor_boot_mold(m, &m->mold);
 }
 

@@ -75,6 +75,9 @@ int monitor_boot_mold(struct monitor *m, struct child *c);
 int refork_promote(struct monitor *m, int nr, const char *why);
 /* USR2: promote the busiest eligible worker of the current generation. */
 void refork_manual(struct monitor *m);
+/* The mold died: promote the busiest worker when reforking is on.
+ * Returns 0, or -1 when the caller must boot a fresh mold. */
+int refork_replace_mold(struct monitor *m);
 /* HUP: boot a brand-new mold from the code on disk. */
 void refork_reload(struct monitor *m);
 /* The next mold reported ready: make it current and start the rollout. */

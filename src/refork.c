@@ -76,16 +76,13 @@ refork_promote(struct monitor *m, int nr, const char *why)
     return 0;
 }
 
-void
-refork_manual(struct monitor *m)
+/* The eligible worker that served the most requests, or -1. */
+static int
+refork_busiest(const struct monitor *m)
 {
     int best = -1;
     uint64_t most = 0;
 
-    if (m->next_mold.pid != 0) {
-        log_warn("USR2: a refork or reload is already in progress");
-        return;
-    }
     for (int i = 0; i < m->nworkers; i++) {
         uint64_t r = atomic_load(&m->slots[i].requests);
         if (refork_eligible(m, i) && (best < 0 || r > most)) {
@@ -93,10 +90,34 @@ refork_manual(struct monitor *m)
             most = r;
         }
     }
+    return best;
+}
+
+void
+refork_manual(struct monitor *m)
+{
+    int best;
+
+    if (m->next_mold.pid != 0) {
+        log_warn("USR2: a refork or reload is already in progress");
+        return;
+    }
+    best = refork_busiest(m);
     if (best < 0 || refork_promote(m, best, "USR2") < 0)
         log_warn("USR2: no worker of gen %u can be promoted (none ready, "
                  "or all called no_longer_fork_safe!)",
                  m->generation);
+}
+
+int
+refork_replace_mold(struct monitor *m)
+{
+    int best;
+
+    if (m->s->nrefork_after == 0 || m->next_mold.pid != 0)
+        return -1;
+    best = refork_busiest(m);
+    return best < 0 ? -1 : refork_promote(m, best, "the mold died");
 }
 
 void
@@ -159,6 +180,9 @@ refork_failed(struct monitor *m, const char *how)
     m->reloading = false;
     m->refork_not_before = shm_now_ns() + backoff;
     refork_release_slots(m);
+    /* The mold died meanwhile: without one nothing can be respawned. */
+    if (m->mold.pid == 0 && !m->stopping)
+        monitor_boot_mold(m, &m->mold);
     monitor_request_workers(m);
     monitor_status(m);
 }
@@ -192,7 +216,8 @@ refork_rollout(struct monitor *m)
             down++;
         }
     }
-    if (old == 0 && down == 0 && m->reloading) {
+    /* Not before the new mold serves: until then rollout_gen is old. */
+    if (old == 0 && down == 0 && m->reloading && m->next_mold.pid == 0) {
         m->reloading = false;
         log_event(LOGL_INFO, "ready", NULL,
                   "reload done: every worker is gen %u", m->generation);

@@ -24,6 +24,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,6 +58,7 @@ struct worker_state {
     bool stop;        /* graceful: no new connection */
     bool promote;     /* CTL_PROMOTE received */
     bool error;       /* unrecoverable: exit with an error */
+    bool pdeath;      /* PR_SET_PDEATHSIG is set */
     uint64_t titled;  /* request count shown in the title */
     char *buf;        /* request head buffer */
     size_t cap;
@@ -527,6 +529,28 @@ worker_accept(struct worker *w, struct worker_state *ws, size_t i)
 
 /* ---- the loop ----------------------------------------------------------- */
 
+/*
+ * Once the worker has been reparented to the monitor (its intermediate
+ * exited), ask for SIGTERM when the monitor dies: the worker then
+ * finishes its request and exits, even before it would notice the EOF on
+ * its control socket.  Set earlier, the intermediate's own exit would
+ * send it.  The second getppid() closes the race with a monitor that died
+ * in between.
+ */
+static void
+worker_parent_death(struct worker *w, struct worker_state *ws)
+{
+    if (ws->pdeath || w->monitor_pid <= 0 || getppid() != w->monitor_pid)
+        return;
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0) {
+        log_syswarn("prctl PR_SET_PDEATHSIG");
+        return;
+    }
+    ws->pdeath = true;
+    if (getppid() != w->monitor_pid)
+        ws->stop = true;
+}
+
 static enum worker_result
 worker_loop(struct worker *w, struct worker_state *ws)
 {
@@ -546,6 +570,7 @@ worker_loop(struct worker *w, struct worker_state *ws)
             return WORKER_EXIT_ERROR;
         if (ws->promote)
             return WORKER_PROMOTE;
+        worker_parent_death(w, ws);
         if (ws->stop)
             return WORKER_EXIT_OK;
         worker_title(w, ws, false);

@@ -9,6 +9,7 @@
 
 #include <ruby.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct listeners;
 struct settings;
@@ -22,6 +23,7 @@ struct worker {
     const struct settings *settings;
     struct shm_slot *slot;           /* this worker's shared slot */
     VALUE app;                       /* the Rack app (GC-registered) */
+    pid_t monitor_pid;               /* for PR_SET_PDEATHSIG */
 };
 
 enum worker_result {

@@ -130,3 +130,44 @@ stop_server() {
     SERVER_PID=""
     sanitizer_check
 }
+
+# ---- process-model helpers ------------------------------------------------
+#   titles                          one line per server child: its cmdline
+#   gen_count GEN                   children whose title says (gen:GEN)
+#   all_gen GEN N                   exactly N children, all of gen GEN
+#   start_loop [PATH] / stop_loop   a background client loop; stop_loop
+#                                   prints "OK FAILED"
+
+titles() {
+    for p in $(server_children); do
+        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null && echo
+    done
+}
+
+gen_count() {
+    titles | grep -c "(gen:$1)"
+}
+
+all_gen() {
+    t=$(titles)
+    [ "$(printf '%s\n' "$t" | grep -c "(gen:$1) ")" = "$2" ] &&
+        [ "$(printf '%s\n' "$t" | grep -c .)" = "$2" ] &&
+        ! printf '%s\n' "$t" | grep -q booting
+}
+
+LOOP_PID=""
+start_loop() {
+    rm -f "$TMPD/loop.stop" "$TMPD/loop.out"
+    timeout "$TIMEOUT" ruby "$top_srcdir/tests/clientloop.rb" "$SERVER_LISTEN" \
+        "$TMPD/loop.stop" "$TMPD/loop.out" "${1:-/}" 2>"$TMPD/loop.err" &
+    LOOP_PID=$!
+    KNOWN_PIDS="$KNOWN_PIDS $LOOP_PID"
+}
+
+stop_loop() {
+    touch "$TMPD/loop.stop"
+    wait "$LOOP_PID"
+    cat "$TMPD/loop.out" 2>/dev/null || echo "0 -1"
+    [ -s "$TMPD/loop.err" ] && diag "$(cat "$TMPD/loop.err")"
+    LOOP_PID=""
+}

@@ -1,0 +1,28 @@
+# frozen_string_literal: true
+# For the process-model tests: answers with the worker's identity; a few
+# paths misbehave on purpose.  PF_MARK names a file written when a slow
+# request starts, PF_BODY the body prefix (changed by the reload test).
+# SPDX-License-Identifier: MIT
+run lambda { |env|
+  case env["PATH_INFO"]
+  when "/sleep"
+    File.write(ENV["PF_MARK"], "#{$$}\n") if ENV["PF_MARK"]
+    sleep(Float(env["QUERY_STRING"]))
+  when "/stop"
+    File.write(ENV["PF_MARK"], "#{$$}\n") if ENV["PF_MARK"]
+    Process.kill(:STOP, $$)
+  when "/spin"
+    File.write(ENV["PF_MARK"], "#{$$}\n") if ENV["PF_MARK"]
+    loop { Thread.pass if false } # a busy loop that never sleeps
+  when "/extend"
+    env["pitchfork.timeout"].extend_deadline(Float(env["QUERY_STRING"]))
+    sleep(Float(env["QUERY_STRING"]))
+  when "/unsafe"
+    Pitchfork::Info.no_longer_fork_safe!
+  when "/exit"
+    exit!(3)
+  end
+  w = env["pitchfork.worker"]
+  [200, {}, ["#{ENV.fetch("PF_BODY", "hello")} pid=#{$$} nr=#{w.nr} " \
+             "gen=#{w.generation} n=#{w.requests_count}\n"]]
+}
