@@ -108,11 +108,12 @@ EOF
 # measure NAME RUN: warm-up, then one measured wrk run; appends
 # "name run reqs rps ticks" to $BENCH_TMP/results.
 measure() {
-    local name=$1 run=$2 pid url before after out reqs rps errs
+    local name=$1 run=$2 pid url before after out reqs rps errs load
     pid=$(eval echo "\$PID_$name")
     url=$(eval echo "\$URL_$name")
     timeout 120 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" \
         -H 'Connection: close' "$url" >/dev/null 2>&1
+    load=$(cut -d' ' -f1 /proc/loadavg)
     before=$(tree_ticks "$pid")
     out=$(timeout 300 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" \
         -H 'Connection: close' "$url" 2>&1)
@@ -127,9 +128,9 @@ measure() {
     fi
     echo "$name $run $reqs $rps $((after - before))" >>"$BENCH_TMP/results"
     awk -v n="$name" -v r="$run" -v q="$reqs" -v s="$rps" -v t="$((after - before))" \
-        -v hz="$CLK_TCK" -v e="$errs" 'BEGIN {
-            printf "run %d %-10s %9d requests %10.1f req/s  cpu %6.2f s  %7.1f us/req %s\n",
-                r, n, q, s, t / hz, t / hz / q * 1e6, e }'
+        -v hz="$CLK_TCK" -v e="$errs" -v l="$load" 'BEGIN {
+            printf "run %d %-10s %9d requests %10.1f req/s  cpu %6.2f s  %7.1f us/req  (load %s) %s\n",
+                r, n, q, s, t / hz, t / hz / q * 1e6, l, e }'
 }
 
 echo "throughput: $(nproc) CPUs, $WORKERS workers per server, wrk -t$THREADS -c$CONNECTIONS -d$DURATION -H 'Connection: close', $RUNS run(s)"
