@@ -19,6 +19,12 @@ enum ctl_type {
     CTL_STOP,       /* monitor -> child: finish the request and exit */
     CTL_PROMOTE,    /* monitor -> worker: become the next mold */
     CTL_BOOT_FAILED, /* mold -> monitor: the app failed to load */
+    CTL_WORKER_EXITED, /* monitor -> mold: worker nr (pid, generation)
+                        * ended with wait status arg: after_worker_exit */
+    CTL_HARD_TIMEOUT,  /* monitor -> mold: worker nr was SIGKILLed at
+                        * timeout + cleanup: after_worker_hard_timeout */
+    CTL_MONITOR_READY, /* monitor -> mold: every initial worker is
+                        * ready: after_monitor_ready */
 };
 
 struct ctl_msg {

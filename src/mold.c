@@ -29,10 +29,12 @@
 
 #include "config_file.h"
 #include "control.h"
+#include "hooks.h"
 #include "listeners.h"
 #include "log.h"
 #include "pfruby.h"
 #include "proctitle.h"
+#include "rack.h"
 #include "settings.h"
 #include "shm.h"
 #include "worker.h"
@@ -210,6 +212,8 @@ mold_spawn(struct mold *m, int nr)
         log_syserr("socketpair for worker %d", nr);
         return ROLE_MOLD;
     }
+    /* An exit from before_fork is not the mold's to take: it goes on. */
+    hooks_run(HOOK_BEFORE_FORK, 0, NULL, NULL);
     mid = pfruby_fork();
     if (mid == 0)
         return mold_intermediate(m, nr, sp);
@@ -218,6 +222,38 @@ mold_spawn(struct mold *m, int nr)
     if (mid > 0)
         mold_reap_intermediate(mid);
     return ROLE_MOLD;
+}
+
+/*
+ * The hooks upstream runs in its monitor, run here when the monitor tells
+ * the mold what happened.  An exit from them is ignored: the mold serves
+ * the monitor, not the hook.
+ */
+static void
+mold_told(const struct ctl_msg *msg)
+{
+    VALUE argv[2];
+
+    switch (msg->type) {
+    case CTL_MONITOR_READY:
+        hooks_run(HOOK_AFTER_MONITOR_READY, 0, NULL, NULL);
+        break;
+    case CTL_HARD_TIMEOUT:
+        if (!hooks_defined(HOOK_AFTER_WORKER_HARD_TIMEOUT))
+            break;
+        argv[0] = hooks_worker(msg->nr, msg->generation, msg->pid, false);
+        hooks_run(HOOK_AFTER_WORKER_HARD_TIMEOUT, 1, argv, NULL);
+        break;
+    case CTL_WORKER_EXITED:
+        if (!hooks_defined(HOOK_AFTER_WORKER_EXIT))
+            break;
+        argv[0] = hooks_worker(msg->nr, msg->generation, msg->pid, false);
+        argv[1] = hooks_exit_status(msg->pid, (int)msg->arg);
+        hooks_run(HOOK_AFTER_WORKER_EXIT, 2, argv, NULL);
+        RB_GC_GUARD(argv[0]);
+        RB_GC_GUARD(argv[1]);
+        break;
+    }
 }
 
 /* Serve the monitor's requests until a worker is forked or a stop. */
@@ -244,7 +280,28 @@ mold_loop(struct mold *m)
         }
         if (msg.type == CTL_SPAWN && mold_spawn(m, msg.nr) == ROLE_WORKER)
             return ROLE_WORKER;
+        mold_told(&msg);
     }
+}
+
+/* after_mold_fork(server, mold) in a new mold; returns -1 when the hook
+ * asked to exit (the mold is then discarded with that status). */
+static int
+mold_after_fork(struct mold *m)
+{
+    VALUE mold;
+    int status = 1;
+
+    if (!hooks_defined(HOOK_AFTER_MOLD_FORK))
+        return 0;
+    mold = hooks_worker(-1, m->generation, getpid(), false);
+    if (hooks_run(HOOK_AFTER_MOLD_FORK, 1, &mold, &status) == 1) {
+        log_err("after_mold_fork asked to exit: discarding this mold");
+        m->exit_status = status != 0 ? status : 1;
+        return -1;
+    }
+    RB_GC_GUARD(mold);
+    return 0;
 }
 
 /* Report to the monitor that this process is a ready mold. */
@@ -276,6 +333,8 @@ mold_promoted(struct mold *m, struct shm_slot *slot)
               m->worker_nr);
     m->worker_nr = -1;
     mold_own_signals();
+    if (mold_after_fork(m) < 0)
+        return ROLE_EXIT;
     mold_compact(m->a->settings);
     if (mold_ready(m) < 0) {
         m->exit_status = 1;
@@ -291,12 +350,19 @@ mold_worker(struct mold *m)
     struct ctl_msg ready = {CTL_READY, m->worker_nr, m->generation, 0, 0};
     struct worker w = {m->worker_nr, m->generation, m->worker_fd,
                        m->a->ls, m->a->settings,
-                       &m->a->slots[m->worker_nr], m->app, m->monitor_pid};
+                       &m->a->slots[m->worker_nr], m->app, m->monitor_pid,
+                       Qnil};
     enum worker_result r;
+    int status = 1;
 
     log_set_role("worker", m->worker_nr, m->generation);
     if (m->a->settings->setpgid && setpgid(0, 0) < 0)
         log_syswarn("setpgid in worker %d", m->worker_nr);
+    w.obj = hooks_worker(w.nr, w.generation, getpid(), true);
+    if (hooks_run(HOOK_AFTER_WORKER_FORK, 1, &w.obj, &status) == 1) {
+        m->exit_status = status;
+        return ROLE_EXIT;
+    }
     ready.pid = getpid();
     atomic_store(&w.slot->pid, ready.pid);
     atomic_store(&w.slot->generation, m->generation);
@@ -311,6 +377,7 @@ mold_worker(struct mold *m)
     if (r == WORKER_PROMOTE)
         return mold_promoted(m, w.slot);
     m->exit_status = r == WORKER_EXIT_ERROR ? 1 : 0;
+    hooks_run(HOOK_BEFORE_WORKER_EXIT, 1, &w.obj, NULL);
     return ROLE_EXIT;
 }
 
@@ -324,10 +391,14 @@ mold_boot(struct mold *m)
         return -1;
     if (s->config_file != NULL && config_file_load(s->config_file) < 0)
         return -1;
+    hooks_load();
+    rack_info_boot(m->a->slots, s->workers);
     m->app = pfruby_load_app(s);
     if (NIL_P(m->app))
         return -1;
     mold_own_signals();
+    if (mold_after_fork(m) < 0)
+        return -1;
     mold_compact(s);
     return mold_ready(m);
 }
@@ -344,7 +415,7 @@ mold_main(const struct mold_args *a)
     proctitle_set("pitchfork (gen:%u) mold - booting", a->generation);
     mold_reset_signals();
     if (mold_boot(&m) < 0)
-        _exit(1);
+        _exit(m.exit_status != 0 ? m.exit_status : 1);
     while (role != ROLE_EXIT)
         role = role == ROLE_MOLD ? mold_loop(&m) : mold_worker(&m);
     pfruby_exit(m.exit_status);

@@ -31,7 +31,7 @@
 #include "sdnotify.h"
 
 static const struct child no_child = {0, -1, 0, false, 0, false, false,
-                                      false};
+                                      false, 0};
 
 int
 monitor_epoll_add(struct monitor *m, int fd, enum monitor_tag tag,
@@ -189,6 +189,7 @@ monitor_all_ready(struct monitor *m)
     log_event(LOGL_INFO, "ready", NULL, "%d workers ready (gen %u)",
               m->nworkers, m->generation);
     sdnotify("READY=1");
+    monitor_hooks_ready(m);
 }
 
 /* Read one message from c; returns 1, or 0 after closing c on EOF. */
@@ -288,12 +289,16 @@ monitor_count_spawn_error(struct monitor *m, bool was_ready)
     }
 }
 
+static void monitor_soft_timeout(struct monitor *m, int nr, int64_t now);
+
 static void
 monitor_reaped_worker(struct monitor *m, int nr, int st)
 {
     struct child *w = &m->workers[nr];
     char how[96], field[48], req[48];
     bool was_ready = w->ready, expected = w->stopping || m->stopping;
+
+    monitor_soft_timeout(m, nr, shm_now_ns()); /* it may have been quick */
 
     monitor_describe_exit(st, how, sizeof(how), field, sizeof(field));
     snprintf(req, sizeof(req), "REQUESTS=%llu",
@@ -302,6 +307,7 @@ monitor_reaped_worker(struct monitor *m, int nr, int st)
               (const char *[]){field, req, NULL},
               "worker %d pid %ld (gen %u) %s", nr, (long)w->pid,
               w->generation, how);
+    monitor_hooks_worker_exited(m, nr, w, st);
     monitor_close_child(m, w);
     *w = no_child;
     memset(&m->slots[nr], 0, sizeof(m->slots[nr]));
@@ -485,6 +491,25 @@ monitor_signals_read(struct monitor *m)
         log_syswarn("read signalfd");
 }
 
+/* Log a worker past its soft timeout once per deadline; a worker that
+ * timed out keeps its deadline in its slot until it is reaped. */
+static void
+monitor_soft_timeout(struct monitor *m, int nr, int64_t now)
+{
+    struct child *w = &m->workers[nr];
+    int64_t dl = atomic_load(&m->slots[nr].deadline_ns);
+    char pid[32];
+
+    if (w->pid == 0 || dl <= 0 || now <= dl || w->timeout_logged == dl)
+        return;
+    w->timeout_logged = dl;
+    snprintf(pid, sizeof(pid), "CHILD_PID=%ld", (long)w->pid);
+    log_event(LOGL_WARN, "timeout", (const char *[]){pid, NULL},
+              "worker %d pid %ld passed its timeout: it exits, or gets "
+              "SIGKILL %g s later",
+              nr, (long)w->pid, m->s->cleanup_timeout);
+}
+
 static void
 monitor_hard_timeout(struct monitor *m, int nr, int64_t now)
 {
@@ -493,6 +518,7 @@ monitor_hard_timeout(struct monitor *m, int nr, int64_t now)
     int64_t grace = (int64_t)(m->s->cleanup_timeout * NS_PER_SEC);
     char pid[32];
 
+    monitor_soft_timeout(m, nr, now);
     if (w->pid == 0 || w->killed || dl <= 0 || now <= dl + grace)
         return;
     snprintf(pid, sizeof(pid), "CHILD_PID=%ld", (long)w->pid);
@@ -501,6 +527,7 @@ monitor_hard_timeout(struct monitor *m, int nr, int64_t now)
               (long)w->pid);
     monitor_kill(w, SIGKILL);
     w->killed = true;
+    monitor_hooks_hard_timeout(m, nr, w);
 }
 
 /* Workers past timeout + cleanup and slow spawns get SIGKILL. */

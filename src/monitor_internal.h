@@ -29,6 +29,7 @@ struct child {
     bool killed;           /* SIGKILL sent */
     bool stopping;         /* CTL_STOP sent */
     bool promoting;        /* CTL_PROMOTE sent, not yet a mold */
+    int64_t timeout_logged; /* the deadline whose soft timeout was logged */
 };
 
 struct listeners;
@@ -86,5 +87,13 @@ void refork_mold_ready(struct monitor *m);
 void refork_failed(struct monitor *m, const char *how);
 /* Periodic: automatic refork_after promotions and rollout progress. */
 void refork_tick(struct monitor *m);
+
+/* monitor_hooks.c: tell the mold, for the hooks upstream runs in its
+ * monitor.  w is the worker's entry before it is cleared. */
+void monitor_hooks_ready(struct monitor *m);
+void monitor_hooks_worker_exited(struct monitor *m, int nr,
+                                 const struct child *w, int wait_status);
+void monitor_hooks_hard_timeout(struct monitor *m, int nr,
+                                const struct child *w);
 
 #endif

@@ -127,8 +127,20 @@ void rack_info_init(void);
 void rack_info_worker(struct worker *w, VALUE *worker_obj,
                       VALUE *timeout_obj);
 
-/* The worker is done (exit or promotion): forget w. */
+/* The worker is done (exit or promotion): forget w, stop the soft
+ * timeout's thread. */
 void rack_info_worker_done(void);
+
+/* In the mold after boot: the shared table (for live_workers_count) and
+ * the configured worker count (Pitchfork::Info.workers_count). */
+struct shm_slot;
+void rack_info_boot(struct shm_slot *slots, int workers);
+
+/* The soft timeout fired in this worker: it must exit after the request. */
+bool rack_info_timed_out(void);
+
+/* The worker was told to stop (Pitchfork::Info.shutting_down?). */
+void rack_info_shutting_down(void);
 
 /* ---- response.c ------------------------------------------------------ */
 

@@ -32,6 +32,7 @@
 #include <ruby/thread.h>
 
 #include "control.h"
+#include "hooks.h"
 #include "listeners.h"
 #include "log.h"
 #include "pfruby.h"
@@ -229,11 +230,16 @@ worker_teardown(struct worker_state *ws)
 
 /* ---- the slot and the title --------------------------------------------- */
 
+/* deadline 0 clears it, except after a soft timeout: the monitor then
+ * still sees the passed deadline when it reaps the worker (and logs the
+ * timeout), and kills it if it does not exit within cleanup_timeout. */
 static void
 worker_slot_state(struct worker *w, enum shm_state st, int64_t deadline)
 {
     if (w->slot == NULL)
         return;
+    if (deadline == 0 && rack_info_timed_out())
+        deadline = atomic_load(&w->slot->deadline_ns);
     atomic_store(&w->slot->deadline_ns, deadline);
     atomic_store(&w->slot->state, (uint32_t)st);
 }
@@ -291,6 +297,7 @@ worker_control(struct worker *w, struct worker_state *ws)
         }
         if (m.type == CTL_STOP) {
             ws->stop = true;
+            rack_info_shutting_down();
         } else if (m.type == CTL_PROMOTE) {
             ws->promote = true;
         } else {
@@ -459,6 +466,21 @@ worker_request_body(VALUE arg)
     return Qnil;
 }
 
+/* after_request_complete(server, worker, env) for requests the app saw;
+ * an exit from it stops the worker after this request. */
+static void
+worker_request_complete(struct worker *w, struct worker_state *ws,
+                        struct rack_conn *c)
+{
+    VALUE argv[2] = {w->obj, c->env};
+
+    if (!hooks_defined(HOOK_AFTER_REQUEST_COMPLETE) ||
+        !RB_TYPE_P(c->env, T_HASH))
+        return;
+    if (hooks_run(HOOK_AFTER_REQUEST_COMPLETE, 2, argv, NULL) == 1)
+        ws->stop = true;
+}
+
 static enum response_result
 worker_serve(struct worker *w, struct worker_state *ws, struct rack_conn *c)
 {
@@ -478,6 +500,9 @@ worker_serve(struct worker *w, struct worker_state *ws, struct rack_conn *c)
     rack_io_set_deadline(0);
     if (w->slot != NULL)
         atomic_fetch_add(&w->slot->requests, 1);
+    worker_request_complete(w, ws, c);
+    if (rack_info_timed_out())
+        rq.result = RESPONSE_EXIT; /* SystemExit may have been rescued */
     worker_slot_state(w, ws->stop ? SHM_STOPPING : SHM_IDLE, 0);
     return rq.result;
 }
@@ -564,8 +589,10 @@ worker_loop(struct worker *w, struct worker_state *ws)
 
         if (worker_sig_quick)
             return WORKER_EXIT_OK;
-        if (worker_sig_stop)
+        if (worker_sig_stop && !ws->stop) {
             ws->stop = true;
+            rack_info_shutting_down();
+        }
         if (ws->error)
             return WORKER_EXIT_ERROR;
         if (ws->promote)
@@ -601,6 +628,8 @@ worker_run(struct worker *w)
     memset(&ws, 0, sizeof(ws));
     if (worker_setup(w, &ws) == 0) {
         log_event(LOGL_DEBUG, "ready", NULL, "worker serving");
+        if (hooks_run(HOOK_AFTER_WORKER_READY, 1, &w->obj, NULL) == 1)
+            ws.stop = true;
         r = worker_loop(w, &ws);
     }
     if (r == WORKER_PROMOTE)

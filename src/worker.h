@@ -24,6 +24,7 @@ struct worker {
     struct shm_slot *slot;           /* this worker's shared slot */
     VALUE app;                       /* the Rack app (GC-registered) */
     pid_t monitor_pid;               /* for PR_SET_PDEATHSIG */
+    VALUE obj;                       /* its Pitchfork::Worker (pinned) */
 };
 
 enum worker_result {
