@@ -18,8 +18,8 @@ module Pitchfork
 
     # listen options upstream has that this server does not implement.
     IGNORED_LISTEN_OPTIONS = %i[
-      rcvbuf sndbuf tcp_nopush tcp_nodelay ipv6only reuseport umask queues
-      delay tries
+      rcvbuf sndbuf tcp_nopush tcp_nodelay tcp_defer_accept ipv6only
+      reuseport umask queues queues_per_worker delay tries
     ].freeze
 
     attr_reader :path, :settings, :hooks, :warnings

@@ -21,6 +21,13 @@ run lambda { |env|
     Pitchfork::Info.no_longer_fork_safe!
   when "/exit"
     exit!(3)
+  when "/info"
+    i = Pitchfork::Info
+    mem = Pitchfork::MemInfo.new
+    return [200, {}, [[i.worker_nr, i.workers_count, i.live_workers_count,
+                       i.fork_safe?, i.shutting_down?,
+                       env["pitchfork.timeout"].deadline.ceil,
+                       mem.rss.positive?, mem.pss.positive?].inspect]]
   end
   w = env["pitchfork.worker"]
   [200, {}, ["#{ENV.fetch("PF_BODY", "hello")} pid=#{$$} nr=#{w.nr} " \
