@@ -14,7 +14,8 @@
 # with a per-process breakdown and the ratio to unicorn.
 #
 # It also measures, on the reforking pitchfork: the time of a refork
-# rollout after USR2 (idle, and under wrk load), wrk's latency percentiles
+# rollout after USR2 (idle, and under wrk load; with the time until the
+# promoted worker's title says it is the new mold), wrk's latency percentiles
 # during rollouts against the same wrk run without one; and, for pitchfork
 # and unicorn with the hello and the cow apps, the time from starting the
 # server to the first 200 (curl polling).
@@ -66,11 +67,14 @@ titles() {
     done
 }
 
-# gen_state ROOT: "molds mold_gen workers min_gen max_gen" from the titles
+# gen_state ROOT: "molds newest_mold_gen workers min_gen max_gen" from the titles
 # "pitchfork (gen:N) mold" and "pitchfork (gen:N) worker[K] ...".
 gen_state() {
     titles "$1" | awk '
-        /\(gen:[0-9]+\) mold/ { m++; match($0, /gen:[0-9]+/); mg = substr($0, RSTART + 4, RLENGTH - 4) }
+        /\(gen:[0-9]+\) mold/ {
+            m++; match($0, /gen:[0-9]+/); g = substr($0, RSTART + 4, RLENGTH - 4) + 0
+            if (mg == "" || g > mg) mg = g
+        }
         /\(gen:[0-9]+\) worker\[/ {
             w++; match($0, /gen:[0-9]+/); g = substr($0, RSTART + 4, RLENGTH - 4) + 0
             if (min == "" || g < min) min = g
@@ -80,15 +84,20 @@ gen_state() {
 }
 
 # wait_gen ROOT GEN SECONDS: until one mold and WORKERS workers, all at
-# GEN.  Prints the milliseconds it took; returns 1 on timeout.
+# GEN.  Prints the milliseconds it took, then those until a mold first
+# showed GEN (the promoted worker's title changes once it is the mold);
+# returns 1 on timeout.
 wait_gen() {
-    local root=$1 gen=$2 start deadline st
+    local root=$1 gen=$2 start deadline st mold_ms=-
     start=$(now_ms)
     deadline=$((start + $3 * 1000))
     while [ "$(now_ms)" -lt "$deadline" ]; do
         st=$(gen_state "$root")
+        if [ "$mold_ms" = - ] && echo "$st" | grep -q "^[0-9]* $gen "; then
+            mold_ms=$(($(now_ms) - start))
+        fi
         if [ "$st" = "1 $gen $WORKERS $gen $gen" ]; then
-            echo $(($(now_ms) - start))
+            echo "$(($(now_ms) - start)) $mold_ms"
             return 0
         fi
         sleep 0.01
@@ -168,7 +177,7 @@ for s in $SERVERS; do
         fg=$(final_gen "$REFORK_AFTER")
         if [ -n "$fg" ]; then
             ms=$(wait_gen "$root" "$fg" "$ROLLOUT_TIMEOUT")
-            extra=" rollout to gen $fg finished ${ms} ms after the warm-up"
+            extra=" rollout to gen $fg finished ${ms%% *} ms after the warm-up"
         fi
     fi
     res2=$($LOAD "127.0.0.1:$port" "$SETTLE_REQUESTS" 4)
@@ -207,8 +216,8 @@ if [ -n "${REFORK_ROOT:-}" ]; then
         gen=$(gen_state "$REFORK_ROOT" | awk '{ print $2 }')
         kill -USR2 "$REFORK_ROOT"
         ms=$(wait_gen "$REFORK_ROOT" $((gen + 1)) "$ROLLOUT_TIMEOUT")
-        echo "  idle rollout gen $gen -> $((gen + 1)): $ms ms"
-        rollouts="$rollouts $ms"
+        echo "  idle rollout gen $gen -> $((gen + 1)): ${ms%% *} ms (new mold's title after ${ms#* } ms)"
+        rollouts="$rollouts ${ms%% *}"
         sleep 0.5
     done
     echo "  idle rollout ms min/median/max: $(stats "$rollouts")"
@@ -227,19 +236,21 @@ if [ -n "${REFORK_ROOT:-}" ]; then
     wrk_pid=$!
     sleep 1
     loaded=""
+    molds=""
     n=0
     t_end=$(($(now_ms) + 6000))
     while [ "$(now_ms)" -lt "$t_end" ]; do
         gen=$(gen_state "$REFORK_ROOT" | awk '{ print $2 }')
         kill -USR2 "$REFORK_ROOT"
         ms=$(wait_gen "$REFORK_ROOT" $((gen + 1)) "$ROLLOUT_TIMEOUT") || { echo "  $ms"; break; }
-        loaded="$loaded $ms"
+        loaded="$loaded ${ms%% *}"
+        molds="$molds ${ms#* }"
         n=$((n + 1))
         sleep 0.3
     done
     wait "$wrk_pid"
     echo "  wrk -t2 -c4 -d8s, $n rollouts:     $(wrk_lat "$BENCH_TMP/wrk-rollout.txt")"
-    echo "  rollout under load ms:$loaded (min/median/max: $(stats "$loaded"))"
+    echo "  rollout under load ms:$loaded (min/median/max: $(stats "$loaded")); new mold's title after:$molds"
     bench_stop "$REFORK_ROOT"
 fi
 
