@@ -55,6 +55,23 @@ pfruby_asan_landed(void)
 }
 #endif
 
+#if defined(__SANITIZE_ADDRESS__)
+/*
+ * Ruby gives every thread an alternate signal stack of its own (malloc'd)
+ * in place of the one ASan installed; when a Ruby thread ends (the soft
+ * timeout's thread of a promoted worker, for one), ASan then tries to
+ * munmap Ruby's and aborts with "unable to unmap".  Ruby's stack is
+ * enough for both.
+ */
+const char *__asan_default_options(void);
+
+const char *
+__asan_default_options(void)
+{
+    return "use_sigaltstack=0";
+}
+#endif
+
 VALUE
 pfruby_protect_exc(VALUE (*fn)(VALUE), VALUE arg, VALUE *exc)
 {

@@ -158,15 +158,16 @@ all_gen() {
 LOOP_PID=""
 start_loop() {
     rm -f "$TMPD/loop.stop" "$TMPD/loop.out"
-    timeout "$TIMEOUT" ruby "$top_srcdir/tests/clientloop.rb" "$SERVER_LISTEN" \
+    timeout "$((TIMEOUT * 4))" ruby "$top_srcdir/tests/clientloop.rb" "$SERVER_LISTEN" \
         "$TMPD/loop.stop" "$TMPD/loop.out" "${1:-/}" 2>"$TMPD/loop.err" &
     LOOP_PID=$!
     KNOWN_PIDS="$KNOWN_PIDS $LOOP_PID"
 }
 
+# (Often called in $(...), a subshell that cannot wait for the loop.)
 stop_loop() {
     touch "$TMPD/loop.stop"
-    wait "$LOOP_PID"
+    wait_for test -s "$TMPD/loop.out"
     cat "$TMPD/loop.out" 2>/dev/null || echo "0 -1"
     [ -s "$TMPD/loop.err" ] && diag "$(cat "$TMPD/loop.err")"
     LOOP_PID=""
