@@ -192,20 +192,32 @@ cgroup_default_workers(const struct cgroup_limits *cg)
     return n < 1 ? 1 : n;
 }
 
+int
+cgroup_process_memory(pid_t pid, uint64_t *rss, uint64_t *uss)
+{
+    char path[64], line[256];
+    unsigned long long kb;
+    FILE *f;
+
+    *rss = *uss = 0;
+    snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", (long)pid);
+    if ((f = fopen(path, "re")) == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (sscanf(line, "Rss: %llu kB", &kb) == 1)
+            *rss += (uint64_t)kb * 1024;
+        else if (sscanf(line, "Private_Clean: %llu kB", &kb) == 1 ||
+                 sscanf(line, "Private_Dirty: %llu kB", &kb) == 1)
+            *uss += (uint64_t)kb * 1024;
+    }
+    fclose(f);
+    return 0;
+}
+
 uint64_t
 cgroup_private_memory(pid_t pid)
 {
-    char path[64], line[256];
-    unsigned long long kb, total = 0;
-    FILE *f;
+    uint64_t rss, uss;
 
-    snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", (long)pid);
-    if ((f = fopen(path, "re")) == NULL)
-        return 0;
-    while (fgets(line, sizeof(line), f) != NULL)
-        if ((sscanf(line, "Private_Clean: %llu kB", &kb) == 1) ||
-            (sscanf(line, "Private_Dirty: %llu kB", &kb) == 1))
-            total += kb;
-    fclose(f);
-    return (uint64_t)total * 1024;
+    return cgroup_process_memory(pid, &rss, &uss) < 0 ? 0 : uss;
 }

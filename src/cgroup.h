@@ -35,6 +35,11 @@ int cgroup_read_self(struct cgroup_limits *cg);
 /* Workers by default: CPUs allowed by the quota and affinity, >= 1. */
 int cgroup_default_workers(const struct cgroup_limits *cg);
 
+/* Resident (Rss) and private (Private_Clean + Private_Dirty) bytes of
+ * pid from /proc/PID/smaps_rollup.  Returns 0, or -1 with errno when it
+ * is unreadable (the process is gone); not logged. */
+int cgroup_process_memory(pid_t pid, uint64_t *rss, uint64_t *uss);
+
 /* Private memory (Private_Clean + Private_Dirty) of pid in bytes, or 0
  * when unreadable (the process is gone). */
 uint64_t cgroup_private_memory(pid_t pid);

@@ -7,6 +7,7 @@
 #ifndef PITCHFORK_LISTENERS_H
 #define PITCHFORK_LISTENERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -35,6 +36,14 @@ struct settings;
  * logging which address failed and why.
  */
 int listeners_open(struct listeners *ls, const struct settings *s);
+
+/*
+ * Connections waiting to be accepted, summed over every listener: TCP
+ * from TCP_INFO (tcpi_unacked), UNIX from sock_diag (UDIAG_SHOW_RQLEN)
+ * through a netlink socket opened and closed within the call.  Returns
+ * 0, or -1 with errno when one queue is unknown (logged once).
+ */
+int listeners_queue_depth(const struct listeners *ls, unsigned *depth);
 
 /* Close every listener (after a graceful stop began). */
 void listeners_close(struct listeners *ls);

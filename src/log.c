@@ -104,6 +104,23 @@ log_escape(char *out, size_t outsz, const char *s, size_t len)
     return out;
 }
 
+/* Whom a line is about: this process, or a child the monitor names. */
+struct log_who {
+    int worker;          /* -1: not a worker */
+    long long generation; /* -1: none */
+};
+
+/* This process's own identity (the monitor has no generation). */
+static struct log_who
+log_self(void)
+{
+    struct log_who w = {log_state.worker, log_state.generation};
+
+    if (strcmp(log_state.role, "monitor") == 0)
+        w.generation = -1;
+    return w;
+}
+
 /* A bounded line being built; appends past the end are dropped. */
 struct log_line {
     char buf[LOG_LINE_MAX + 1024];
@@ -160,16 +177,16 @@ log_add_field(struct log_line *l, const char *field)
 }
 
 static void
-log_to_stderr(enum log_level level, const char *event,
+log_to_stderr(enum log_level level, struct log_who who, const char *event,
               const char *const *fields, const char *msg)
 {
     struct log_line l = {.len = 0};
 
     log_add(&l, "level=%s role=%s", log_level_name(level), log_state.role);
-    if (log_state.worker >= 0)
-        log_add(&l, " worker=%d", log_state.worker);
-    if (strcmp(log_state.role, "monitor") != 0)
-        log_add(&l, " gen=%u", log_state.generation);
+    if (who.worker >= 0)
+        log_add(&l, " worker=%d", who.worker);
+    if (who.generation >= 0)
+        log_add(&l, " gen=%lld", who.generation);
     log_add(&l, " pid=%ld", (long)getpid());
     if (event != NULL)
         log_add(&l, " event=%s", event);
@@ -185,7 +202,7 @@ log_to_stderr(enum log_level level, const char *event,
 }
 
 static void
-log_to_journal(enum log_level level, const char *event,
+log_to_journal(enum log_level level, struct log_who who, const char *event,
                const char *const *fields, const char *msg)
 {
     struct iovec iov[LOG_FIELDS_MAX + 8];
@@ -206,10 +223,10 @@ log_to_journal(enum log_level level, const char *event,
     ADDF("SYSLOG_IDENTIFIER=pitchfork");
     ADDF("PITCHFORK_ROLE=%s", log_state.role);
     ADDF("PITCHFORK_PID=%ld", (long)getpid());
-    if (log_state.worker >= 0)
-        ADDF("PITCHFORK_WORKER=%d", log_state.worker);
-    if (strcmp(log_state.role, "monitor") != 0)
-        ADDF("PITCHFORK_GENERATION=%u", log_state.generation);
+    if (who.worker >= 0)
+        ADDF("PITCHFORK_WORKER=%d", who.worker);
+    if (who.generation >= 0)
+        ADDF("PITCHFORK_GENERATION=%lld", who.generation);
     if (event != NULL)
         ADDF("PITCHFORK_EVENT=%s", event);
     for (size_t i = 0; fields && fields[i] && i < LOG_FIELDS_MAX; i++)
@@ -220,7 +237,7 @@ log_to_journal(enum log_level level, const char *event,
 }
 
 static void
-log_vevent(enum log_level level, const char *event,
+log_vevent(enum log_level level, struct log_who who, const char *event,
            const char *const *fields, const char *suffix, const char *fmt,
            va_list ap)
 {
@@ -233,9 +250,9 @@ log_vevent(enum log_level level, const char *event,
     if (suffix != NULL && n >= 0 && (size_t)n < sizeof(msg))
         snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", suffix);
     if (log_state.journal)
-        log_to_journal(level, event, fields, msg);
+        log_to_journal(level, who, event, fields, msg);
     else
-        log_to_stderr(level, event, fields, msg);
+        log_to_stderr(level, who, event, fields, msg);
 }
 
 void
@@ -246,7 +263,22 @@ log_event(enum log_level level, const char *event, const char *const *fields,
     va_list ap;
 
     va_start(ap, fmt);
-    log_vevent(level, event, fields, NULL, fmt, ap);
+    log_vevent(level, log_self(), event, fields, NULL, fmt, ap);
+    va_end(ap);
+    errno = saved;
+}
+
+void
+log_event_for(enum log_level level, const char *event, int worker,
+              long long generation, const char *const *fields,
+              const char *fmt, ...)
+{
+    struct log_who who = {worker, generation};
+    int saved = errno;
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_vevent(level, who, event, fields, NULL, fmt, ap);
     va_end(ap);
     errno = saved;
 }
@@ -258,7 +290,7 @@ log_msg(enum log_level level, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    log_vevent(level, NULL, NULL, NULL, fmt, ap);
+    log_vevent(level, log_self(), NULL, NULL, NULL, fmt, ap);
     va_end(ap);
     errno = saved;
 }
@@ -270,7 +302,7 @@ log_sys(enum log_level level, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    log_vevent(level, NULL, NULL, strerror(saved), fmt, ap);
+    log_vevent(level, log_self(), NULL, NULL, strerror(saved), fmt, ap);
     va_end(ap);
     errno = saved;
 }

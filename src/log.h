@@ -32,6 +32,17 @@ void log_event(enum log_level level, const char *event,
                const char *const *fields, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/*
+ * log_event() about another process: the monitor's lines about worker
+ * (-1 for a mold) of generation (-1: none) carry PITCHFORK_WORKER and
+ * PITCHFORK_GENERATION of that child, so that
+ * "journalctl PITCHFORK_WORKER=3" finds them.  errno is preserved.
+ */
+void log_event_for(enum log_level level, const char *event, int worker,
+                   long long generation, const char *const *fields,
+                   const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
 /* Same as log_event(level, NULL, NULL, ...). */
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

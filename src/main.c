@@ -64,23 +64,56 @@ main_settings(struct settings *s, int argc, char **argv)
     return rc;
 }
 
-/* Log the limits and derived values once at start. */
+/* "unlimited" or the byte count, for the start-up line. */
+static const char *
+main_bytes(char *buf, size_t size, uint64_t v)
+{
+    if (v == CGROUP_UNLIMITED)
+        return "unlimited";
+    snprintf(buf, size, "%llu", (unsigned long long)v);
+    return buf;
+}
+
+/* The worker memory cap as set: "auto", "none" or bytes. */
+static const char *
+main_worker_cap(char *buf, size_t size, const struct settings *s)
+{
+    if (s->worker_memory_auto)
+        return "auto";
+    return s->worker_memory_max ? main_bytes(buf, size, s->worker_memory_max)
+                                : "none";
+}
+
+/* Log the limits and derived values once at start; an "auto" worker
+ * memory cap is derived and logged when the mold is ready (health.c). */
 static void
 main_limits(struct settings *s)
 {
     struct cgroup_limits cg;
-    char mem[32] = "unlimited";
+    char mem[32], high[32], cap[32], f[5][64];
 
     if (cgroup_read_self(&cg) < 0)
         cg = (struct cgroup_limits){0, CGROUP_UNLIMITED, CGROUP_UNLIMITED,
                                     0, 0};
     if (s->workers == 0)
         s->workers = cgroup_default_workers(&cg);
-    if (cg.memory_max != CGROUP_UNLIMITED)
-        snprintf(mem, sizeof(mem), "%llu",
-                 (unsigned long long)cg.memory_max);
-    log_info("cgroup v%d: memory limit %s, cpu quota %g; %d workers",
-             cg.version, mem, cg.cpus, s->workers);
+    main_bytes(mem, sizeof(mem), cg.memory_max);
+    main_bytes(high, sizeof(high), cg.memory_high);
+    main_worker_cap(cap, sizeof(cap), s);
+    snprintf(f[0], sizeof(f[0]), "CGROUP_VERSION=%d", cg.version);
+    snprintf(f[1], sizeof(f[1]), "CGROUP_MEMORY_MAX=%s",
+             main_bytes(mem, sizeof(mem), cg.memory_max));
+    snprintf(f[2], sizeof(f[2]), "CGROUP_CPU_QUOTA=%g", cg.cpus);
+    snprintf(f[3], sizeof(f[3]), "WORKERS=%d", s->workers);
+    snprintf(f[4], sizeof(f[4]), "WORKER_MEMORY_MAX=%s",
+             main_worker_cap(cap, sizeof(cap), s));
+    log_event(LOGL_INFO, NULL, (const char *[]){f[0], f[1], f[2], f[3], f[4],
+                                                NULL},
+              "cgroup v%d: memory limit %s, memory high %s, cpu quota %g; "
+              "%d workers; worker memory cap %s",
+              cg.version, main_bytes(mem, sizeof(mem), cg.memory_max),
+              main_bytes(high, sizeof(high), cg.memory_high), cg.cpus,
+              s->workers, main_worker_cap(cap, sizeof(cap), s));
 }
 
 static void

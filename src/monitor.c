@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "health.h"
 #include "listeners.h"
 #include "log.h"
 #include "mold.h"
@@ -99,15 +100,7 @@ monitor_ready_count(const struct monitor *m)
 void
 monitor_status(struct monitor *m)
 {
-    uint64_t requests = 0;
-
-    for (int i = 0; i < m->hiwater; i++)
-        requests += atomic_load(&m->slots[i].requests);
-    sdnotify("STATUS=gen %u · %d/%d workers ready · %llu requests%s%s",
-             m->generation, monitor_ready_count(m), m->nworkers,
-             (unsigned long long)requests,
-             m->next_mold.pid ? " · reforking" : "",
-             m->stopping ? " · stopping" : "");
+    health_status(m); /* the STATUS= line and its once-a-second refresh */
 }
 
 /* Ask the current mold for every missing worker. */
@@ -173,9 +166,10 @@ monitor_worker_spawned(struct monitor *m, const struct ctl_msg *msg,
     w->generation = msg->generation;
     w->spawn_ns = shm_now_ns();
     snprintf(pid, sizeof(pid), "CHILD_PID=%d", msg->pid);
-    log_event(LOGL_INFO, "spawn", (const char *[]){pid, NULL},
-              "worker %d spawned as pid %d (gen %u)", msg->nr, msg->pid,
-              msg->generation);
+    log_event_for(LOGL_INFO, "spawn", msg->nr, msg->generation,
+                  (const char *[]){pid, NULL},
+                  "worker %d spawned as pid %d (gen %u)", msg->nr, msg->pid,
+                  msg->generation);
     if (monitor_epoll_add(m, w->ctl_fd, TAG_WORKER, (uint32_t)msg->nr) < 0)
         monitor_close_child(m, w);
 }
@@ -227,8 +221,9 @@ monitor_mold_message(struct monitor *m, struct child *c)
         return;
     c->ready = true;
     c->promoting = false;
-    log_event(LOGL_INFO, "ready", NULL, "mold pid %ld ready (gen %u)",
-              (long)c->pid, c->generation);
+    health_mold_ready(m, c);
+    log_event_for(LOGL_INFO, "ready", -1, c->generation, NULL,
+                  "mold pid %ld ready (gen %u)", (long)c->pid, c->generation);
     if (c == &m->next_mold) {
         refork_mold_ready(m);
         return;
@@ -252,8 +247,9 @@ monitor_worker_message(struct monitor *m, int nr)
         w->ready = true;
         w->spawn_ns = 0;
         m->spawn_errors = 0;
-        log_event(LOGL_INFO, "ready", NULL, "worker %d pid %ld ready (gen %u)",
-                  nr, (long)w->pid, w->generation);
+        log_event_for(LOGL_INFO, "ready", nr, w->generation, NULL,
+                      "worker %d pid %ld ready (gen %u)", nr, (long)w->pid,
+                      w->generation);
         monitor_all_ready(m);
         monitor_status(m);
     }
@@ -303,10 +299,10 @@ monitor_reaped_worker(struct monitor *m, int nr, int st)
     monitor_describe_exit(st, how, sizeof(how), field, sizeof(field));
     snprintf(req, sizeof(req), "REQUESTS=%llu",
              (unsigned long long)atomic_load(&m->slots[nr].requests));
-    log_event(expected ? LOGL_INFO : LOGL_WARN, "exit",
-              (const char *[]){field, req, NULL},
-              "worker %d pid %ld (gen %u) %s", nr, (long)w->pid,
-              w->generation, how);
+    log_event_for(expected ? LOGL_INFO : LOGL_WARN, "exit", nr,
+                  w->generation, (const char *[]){field, req, NULL},
+                  "worker %d pid %ld (gen %u) %s", nr, (long)w->pid,
+                  w->generation, how);
     monitor_hooks_worker_exited(m, nr, w, st);
     monitor_close_child(m, w);
     *w = no_child;
@@ -323,9 +319,10 @@ monitor_reaped_mold(struct monitor *m, int st)
     bool was_ready = m->mold.ready;
 
     monitor_describe_exit(st, how, sizeof(how), field, sizeof(field));
-    log_event(m->stopping ? LOGL_INFO : LOGL_WARN, "exit",
-              (const char *[]){field, NULL}, "mold pid %ld (gen %u) %s",
-              (long)m->mold.pid, m->mold.generation, how);
+    log_event_for(m->stopping ? LOGL_INFO : LOGL_WARN, "exit", -1,
+                  m->mold.generation, (const char *[]){field, NULL},
+                  "mold pid %ld (gen %u) %s", (long)m->mold.pid,
+                  m->mold.generation, how);
     monitor_close_child(m, &m->mold);
     m->mold = no_child;
     for (int i = 0; i < m->nworkers; i++)
@@ -522,9 +519,10 @@ monitor_hard_timeout(struct monitor *m, int nr, int64_t now)
     if (w->pid == 0 || w->killed || dl <= 0 || now <= dl + grace)
         return;
     snprintf(pid, sizeof(pid), "CHILD_PID=%ld", (long)w->pid);
-    log_event(LOGL_ERR, "kill", (const char *[]){pid, NULL},
-              "worker %d pid %ld passed timeout + cleanup: SIGKILL", nr,
-              (long)w->pid);
+    log_event_for(LOGL_ERR, "kill", nr, w->generation,
+                  (const char *[]){pid, NULL},
+                  "worker %d pid %ld passed timeout + cleanup: SIGKILL", nr,
+                  (long)w->pid);
     monitor_kill(w, SIGKILL);
     w->killed = true;
     monitor_hooks_hard_timeout(m, nr, w);
@@ -541,8 +539,9 @@ monitor_timeouts(struct monitor *m, int64_t now)
         struct child *w = &m->workers[i];
         monitor_hard_timeout(m, i, now);
         if (w->spawn_ns > 0 && !w->ready && now > w->spawn_ns + spawn) {
-            log_event(LOGL_ERR, "timeout", NULL,
-                      "worker %d not ready within spawn_timeout", i);
+            log_event_for(LOGL_ERR, "timeout", i,
+                          w->pid ? w->generation : m->generation, NULL,
+                          "worker %d not ready within spawn_timeout", i);
             monitor_kill(w, SIGKILL);
             w->spawn_ns = 0;
             monitor_count_spawn_error(m, false);
@@ -552,10 +551,10 @@ monitor_timeouts(struct monitor *m, int64_t now)
         struct child *c = molds[i];
         if (c->pid > 0 && !c->ready && !c->killed &&
             now > c->spawn_ns + spawn) {
-            log_event(LOGL_ERR, "timeout", NULL,
-                      "mold pid %ld not ready within spawn_timeout: "
-                      "SIGKILL",
-                      (long)c->pid);
+            log_event_for(LOGL_ERR, "timeout", -1, c->generation, NULL,
+                          "mold pid %ld not ready within spawn_timeout: "
+                          "SIGKILL",
+                          (long)c->pid);
             monitor_kill(c, SIGKILL);
             c->killed = true;
         }
@@ -581,6 +580,7 @@ monitor_tick(struct monitor *m)
     monitor_timeouts(m, now);
     if (!m->stopping)
         refork_tick(m);
+    health_tick(m, now);
     if (m->stopping && now > m->stop_deadline) {
         log_warn("children still running after the stop timeout: SIGKILL");
         monitor_kill_all(m, SIGKILL);
@@ -681,8 +681,8 @@ monitor_boot_mold(struct monitor *m, struct child *c)
     c->ctl_fd = sp[0];
     c->generation = gen;
     c->spawn_ns = shm_now_ns();
-    log_event(LOGL_INFO, "spawn", NULL, "mold pid %ld (gen %u) booting",
-              (long)pid, gen);
+    log_event_for(LOGL_INFO, "spawn", -1, gen, NULL,
+                  "mold pid %ld (gen %u) booting", (long)pid, gen);
     if (monitor_epoll_add(m, sp[0], tag, 0) < 0)
         monitor_close_child(m, c);
     return 0;

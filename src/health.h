@@ -1,0 +1,35 @@
+/*
+ * The monitor's health duties besides supervision: worker memory caps
+ * (PITCHFORK_WORKER_MEMORY_MAX), a refork when the cgroup nears its
+ * memory limit, the STATUS= line with the listen-queue depth, and the
+ * RELOADING=1 ... READY=1 and EXTEND_TIMEOUT_USEC= notifications.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef PITCHFORK_HEALTH_H
+#define PITCHFORK_HEALTH_H
+
+#include <stdint.h>
+
+struct monitor;
+struct child;
+
+/*
+ * The "auto" worker memory cap: (limit - mold) / (workers + 1), or 0
+ * (no cap) when the limit is unlimited or not above the mold's memory.
+ */
+uint64_t health_auto_cap(uint64_t limit, uint64_t mold, int workers);
+
+/* A mold reported ready: the first one fixes an "auto" cap (logged). */
+void health_mold_ready(struct monitor *m, const struct child *mold);
+
+/* Send STATUS= now (after an event; health_tick() refreshes it). */
+void health_status(struct monitor *m);
+
+/* Every loop tick (about 100 ms): read one or a few workers' private
+ * memory round-robin and recycle those over the cap; once a second,
+ * refresh STATUS=, check the cgroup's memory pressure and extend the
+ * start timeout of a slow boot. */
+void health_tick(struct monitor *m, int64_t now);
+
+#endif

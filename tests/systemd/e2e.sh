@@ -1,0 +1,206 @@
+#!/bin/sh
+# End to end under a real systemd, booted in a throw-away container with
+# ../shared/tools/sdct (see SYSTEMD-TESTING.md) after "make install
+# DESTDIR=...": socket activation, STATUS=, the journal's fields, reload,
+# refork, MemoryMax= and auto memory caps, the watchdog, a graceful stop
+# and a restart that loses no request.
+# SPDX-License-Identifier: MIT
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+. "$top_srcdir/tests/tap.sh"
+
+SDCT=${SDCT:-$top_srcdir/../shared/tools/sdct}
+[ -x "$SDCT" ] || SDCT=$(command -v sdct) || skip_all "sdct not found"
+command -v systemd-nspawn >/dev/null 2>&1 ||
+    skip_all "systemd-nspawn not found (Debian package systemd-container)"
+command -v nsenter >/dev/null 2>&1 || skip_all "nsenter not found"
+[ "$(id -u)" = 0 ] || skip_all "booting a container needs root"
+plan 24
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/pfe2e.XXXXXX") || exit 1
+N=pfe2e$$
+BOOTED=""
+cleanup() {
+    [ -z "$BOOTED" ] || SDCT_FAST_STOP=1 "$SDCT" stop "$N" >/dev/null 2>&1
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+in_ct() { timeout 30 "$SDCT" exec "$N" "$@"; }
+# journal MATCH...: the service's journal entries, verbose
+journal() { in_ct journalctl -b --no-pager -o verbose "$@" 2>/dev/null; }
+msgs() { in_ct journalctl -b --no-pager -o cat "$@" 2>/dev/null; }
+# journal_has REGEX MATCH...: a verbose entry matching MATCH has REGEX
+journal_has() { re=$1; shift; journal "$@" | grep -E -q -- "$re"; }
+# wait_for CMD...: retry CMD for at most 30 s
+wait_for() {
+    i=0
+    while ! "$@" >/dev/null 2>&1; do
+        i=$((i + 1))
+        [ "$i" -lt 150 ] || return 1
+        sleep 0.2
+    done
+}
+has_msg() { u=$1; shift; msgs -u "$u" | grep -E -q -- "$*"; }
+# status_has UNIT REGEX: its StatusText matches
+status_has() { in_ct systemctl show -P StatusText "$1" | grep -E -q -- "$2"; }
+# prop_is UNIT PROPERTY VALUE / prop_not UNIT PROPERTY VALUE
+prop_is() { [ "$(in_ct systemctl show -P "$2" "$1")" = "$3" ]; }
+prop_not() { ! prop_is "$@"; }
+dump() {
+    diag "$(in_ct journalctl -b --no-pager -n 60 -u 'pitchfork@*' 2>&1)"
+}
+
+# Install into $T, as a package would, with the build's prefix.
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top_builddir" install \
+    DESTDIR="$T/inst" >"$T/install.log" 2>&1 ||
+    { diag "$(tail -20 "$T/install.log")"; echo "Bail out! make install"; exit 1; }
+prefix=$(sed -n 's/^prefix = //p' "$top_builddir/Makefile")
+
+# Boot: the host's /usr read-only, this build over its prefix, the
+# example application as /srv/app and the test application as /srv/mem.
+if ! SDCT_FAST_STOP=1 "$SDCT" boot "$N" host --private-network \
+    --overlay-ro="$prefix:$T/inst$prefix:$prefix" \
+    --bind-ro="$top_srcdir/examples/hello:/srv/app" \
+    --bind-ro="$top_srcdir/tests/systemd/app:/srv/mem" >"$T/boot.log" 2>&1; then
+    diag "$(tail -20 "$T/boot.log")"
+    echo "Bail out! the container did not boot"
+    exit 1
+fi
+BOOTED=1
+diag "$(cat "$T/boot.log")"
+# The container sees only $prefix of the install: the units must be there.
+case "$(find "$T/inst" -name 'pitchfork@.service')" in
+"$T/inst$prefix"/*) ;;
+*) echo "Bail out! units installed outside $prefix"; exit 1 ;;
+esac
+
+# Drop-ins: app gets a watchdog; mem a memory limit, auto caps and TCP.
+in_ct sh -c '
+d=/etc/systemd/system
+mkdir -p $d/pitchfork@app.service.d $d/pitchfork@mem.service.d $d/pitchfork@mem.socket.d
+printf "[Service]\nWatchdogSec=2s\nEnvironment=PITCHFORK_WORKERS=2\n" >$d/pitchfork@app.service.d/test.conf
+printf "[Service]\nMemoryMax=256M\n" >$d/pitchfork@mem.service.d/test.conf
+printf "[Socket]\nListenStream=\nListenStream=127.0.0.1:8080\n" >$d/pitchfork@mem.socket.d/tcp.conf
+mkdir -p /etc/pitchfork
+printf "PITCHFORK_WORKERS=2\nPITCHFORK_WORKER_MEMORY_MAX=auto\nRACK_ENV=production\n" >/etc/pitchfork/mem.conf
+systemctl daemon-reload'
+
+# ---- pitchfork@app: socket activation, status, journal, watchdog ----------
+in_ct systemctl start pitchfork@app
+is "$(in_ct systemctl is-active pitchfork@app.socket pitchfork@app | tr '\n' ' ')" \
+    "active active " "systemctl start pitchfork@app starts the socket and the service"
+is "$(in_ct curl -sS -m 10 --unix-socket /run/pitchfork/app.sock http://localhost/)" \
+    "Hello" "the example application answers on /run/pitchfork/app.sock"
+status=$(in_ct systemctl show -P StatusText pitchfork@app)
+printf '%s\n' "$status" | grep -E -q '^gen 0 · 2/2 workers ready · [0-9]+ requests · queue 0$'
+ok $? "systemctl show -P StatusText: $status"
+in_ct systemctl status --no-pager pitchfork@app | grep -q "Status: \"gen 0 · 2/2 workers ready"
+ok $? "systemctl status shows the STATUS line"
+v=$(journal -u pitchfork@app PITCHFORK_EVENT=ready PITCHFORK_WORKER=1)
+ok "$(printf '%s\n' "$v" | grep -q 'PITCHFORK_ROLE=monitor' &&
+    printf '%s\n' "$v" | grep -q 'PITCHFORK_GENERATION=0' &&
+    printf '%s\n' "$v" | grep -q 'SYSLOG_IDENTIFIER=pitchfork' &&
+    printf '%s\n' "$v" | grep -q 'PRIORITY=6' &&
+    printf '%s\n' "$v" | grep -q 'MESSAGE=worker 1 pid [0-9]* ready (gen 0)'; echo $?)" \
+    "journalctl PITCHFORK_WORKER=1 PITCHFORK_EVENT=ready: structured fields"
+w1=$(in_ct systemctl show -P WatchdogTimestampMonotonic pitchfork@app)
+wait_for prop_not pitchfork@app WatchdogTimestampMonotonic "$w1"
+ok $? "WatchdogSec=2s is pinged (WatchdogTimestamp moves)"
+
+# ---- reload, refork and restart under a concurrent client -----------------
+# loop_start NAME URL...: curl in a loop inside the container until
+# /tmp/NAME.stop exists; loop_end NAME prints "OK FAILED".
+loop_start() {
+    name=$1
+    shift
+    in_ct sh -c "ok=0; bad=0; rm -f /tmp/$name.stop
+        while [ ! -e /tmp/$name.stop ]; do
+            if curl -sSf -m 10 $* >/dev/null 2>>/tmp/$name.err; then ok=\$((ok+1)); else bad=\$((bad+1)); fi
+        done; echo \$ok \$bad >/tmp/$name.out" &
+    LOOP=$!
+    wait_for in_ct test -e "/tmp/$name.err"
+}
+loop_end() {
+    sleep 0.5 # some requests after the change, too
+    in_ct touch "/tmp/$1.stop"
+    wait "$LOOP"
+    in_ct cat "/tmp/$1.out"
+    in_ct sh -c "[ ! -s /tmp/$1.err ] || head -3 /tmp/$1.err" >&2
+}
+APPURL="--unix-socket /run/pitchfork/app.sock http://localhost/"
+loop_start reload "$APPURL"
+in_ct systemctl reload pitchfork@app
+wait_for has_msg pitchfork@app 'reload done: every worker is gen 1'
+ok $? "systemctl reload: a new generation serves"
+res=$(loop_end reload 2>"$T/err")
+ok "$(case "$res" in [1-9]*" 0") echo 0 ;; *) echo 1 ;; esac)" \
+    "no failed request during the reload (ok failed: $res)"
+[ ! -s "$T/err" ] || diag "$(cat "$T/err")"
+wait_for prop_is pitchfork@app ActiveState active
+ok $? "the service is active after RELOADING=1 ... READY=1"
+
+in_ct systemctl kill -s USR2 --kill-whom=main pitchfork@app
+wait_for has_msg pitchfork@app 'refork done: every worker is gen 2'
+ok $? "systemctl kill -s USR2: a refork to gen 2"
+journal -u pitchfork@app PITCHFORK_EVENT=promote | grep -q 'PITCHFORK_NEW_GENERATION=2'
+ok $? "journal: PITCHFORK_EVENT=promote with PITCHFORK_NEW_GENERATION=2"
+
+loop_start restart "$APPURL"
+pid=$(in_ct systemctl show -P MainPID pitchfork@app)
+in_ct systemctl restart pitchfork@app
+new=$(in_ct systemctl show -P MainPID pitchfork@app)
+res=$(loop_end restart 2>"$T/err")
+ok "$([ "$pid" != "$new" ] && echo 0 || echo 1)" "systemctl restart: a new main process ($pid -> $new)"
+ok "$(case "$res" in [1-9]*" 0") echo 0 ;; *) echo 1 ;; esac)" \
+    "with the socket unit, no request fails across the restart (ok failed: $res)"
+[ ! -s "$T/err" ] || diag "$(cat "$T/err")"
+
+# ---- pitchfork@mem: MemoryMax=, auto caps, app output, graceful stop -------
+in_ct systemctl start pitchfork@mem
+MEM="http://127.0.0.1:8080"
+is "$(in_ct curl -sS -m 10 "$MEM/listener")" "http" \
+    "a TCP socket from a drop-in; FileDescriptorName=http reaches the app"
+has_msg pitchfork@mem '^cgroup v[12]: memory limit 268435456, .* 2 workers; worker memory cap auto$'
+ok $? "MemoryMax=256M shows in the start-up line"
+line=$(msgs -u pitchfork@mem | grep 'worker_memory_max=auto: ')
+cap=$(printf '%s\n' "$line" | sed -n 's/.*auto: \([0-9]*\) bytes = (memory limit 268435456 - mold \([0-9]*\)) \/ (2 workers + 1)$/\1 \2/p')
+ok "$([ -n "$cap" ] && [ "${cap% *}" = $(((268435456 - ${cap#* }) / 3)) ] && echo 0 || echo 1)" \
+    "the auto cap derives from it: $line"
+st=$(in_ct systemctl show -P StatusText pitchfork@mem)
+printf '%s\n' "$st" | grep -E -q '· queue 0$'
+ok $? "STATUS= has the TCP listener's queue depth: $st"
+
+in_ct curl -sS -m 10 "$MEM/alloc?mb=120" >/dev/null
+wait_for journal_has 'PITCHFORK_USS=' -u pitchfork@mem PITCHFORK_EVENT=memory
+v=$(journal -u pitchfork@mem PITCHFORK_EVENT=memory)
+ok "$(printf '%s\n' "$v" | grep -q 'PITCHFORK_USS=[0-9]' &&
+    printf '%s\n' "$v" | grep -q 'PITCHFORK_RSS=[0-9]' &&
+    printf '%s\n' "$v" | grep -q 'PITCHFORK_WORKER=[01]'; echo $?)" \
+    "a worker over the cap: PITCHFORK_EVENT=memory with PITCHFORK_WORKER, _RSS, _USS"
+wait_for has_msg pitchfork@mem 'worker [01] pid [0-9]+ \(gen 0\) exited with status 0$'
+ok $? "it finishes its request and exits"
+wait_for status_has pitchfork@mem '2/2 workers ready'
+ok $? "it is replaced from the mold: 2/2 workers ready"
+
+in_ct curl -sS -m 10 "$MEM/errors" >/dev/null
+wait_for has_msg pitchfork@mem 'rack-errors-marker from'
+ok $? "rack.errors reaches the journal"
+in_ct curl -s -m 10 "$MEM/raise" >/dev/null
+wait_for journal_has 'boom-marker' -u pitchfork@mem PITCHFORK_EXCEPTION=ArgumentError
+n=$(in_ct journalctl -b -u pitchfork@mem -o json PITCHFORK_EXCEPTION=ArgumentError | wc -l)
+m=$(in_ct journalctl -b -u pitchfork@mem -o json PITCHFORK_EXCEPTION=ArgumentError | grep -c 'boom-marker.*\\n\\tfrom config.ru:[0-9]')
+ok "$([ "$n" = 1 ] && [ "$m" = 1 ] && echo 0 || echo 1)" \
+    "an exception and its backtrace are one journal entry ($n entry, $m with the backtrace)"
+
+in_ct curl -sS -m 20 -o /tmp/slow.out "$MEM/sleep?s=2" &
+slow=$!
+wait_for has_msg pitchfork@mem '^sleep-start$'
+in_ct systemctl stop pitchfork@mem 2>/dev/null # "can still be activated"
+wait "$slow"
+is "$(in_ct cat /tmp/slow.out)" "slept" "systemctl stop: the in-flight request completes"
+is "$(in_ct systemctl show -P Result pitchfork@mem)" "success" "and the service stops cleanly"
+
+[ "$tap_failed" = 0 ] || dump
+done_testing
