@@ -7,7 +7,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib-server.sh"
 
-plan 24
+plan 25
 
 export PF_MARK="$TMPD/mark"
 start_server "$TMPD/s.sock" -w 2 --refork-after 10,false "$APPS/procs.ru"
@@ -18,6 +18,11 @@ ok $? "a mold and 2 workers, all gen 0"
 is "$(for p in $(server_children); do ps -o ppid= -p "$p"; done | sort -u | tr -d ' ')" \
     "$SERVER_PID" "every one is a child of the monitor (ppid)"
 old_workers=$(worker_pids | sort | tr '\n' ' ')
+# The kinds of descriptors a process holds ("socket", "pipe", ...).
+fd_kinds() {
+    for f in /proc/"$1"/fd/*; do readlink "$f"; done | sed 's/[0-9]//g' | sort | uniq -c | tr -s ' \n' ' '
+}
+booted=$(fd_kinds "$(ps -o pid=,args= --ppid "$SERVER_PID" | awk '/mold/ { print $1 }')")
 
 start_loop
 wait_for all_gen 1 3
@@ -32,6 +37,8 @@ case " $old_workers " in *" $mold_pid "*) r=0 ;; *) r=1 ;; esac
 ok $r "the gen 1 mold is a promoted gen 0 worker ($mold_pid in $old_workers)"
 log_has 'role=mold gen=1 .*event=promote'
 ok $? "the promoted worker logs its promotion"
+is "$(fd_kinds "$mold_pid")" "$booted" \
+    "the promoted mold holds the descriptors of a booted one (no epoll, no self-pipe)"
 
 kill -USR2 "$SERVER_PID"
 wait_for all_gen 2 3

@@ -9,11 +9,13 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib-server.sh"
 
-plan 21
+plan 22
 
 export PF_MARK="$TMPD/mark"
 cat >"$TMPD/pitchfork.rb" <<EOF
 timeout 1, cleanup: 1
+require "logger"
+logger Logger.new("$TMPD/app.log")
 after_worker_timeout do |server, worker, info|
   File.write("$TMPD/soft.#{worker.pid}",
              [info.rack_env["PATH_INFO"], info.thread == Thread.main,
@@ -49,6 +51,8 @@ soft "/sleep?30"
 soft "/spin"
 log_has 'event=timeout .*request timed out after 1 s'
 ok $? "the worker logs event=timeout"
+grep -q 'worker=0 gen=0 pid=[0-9]* timed out, exiting' "$TMPD/app.log"
+ok $? "and tells the configured logger"
 
 is "$(hcurl "$(url '/extend?1.5')" | cut -d' ' -f1)" hello \
     "extend_deadline lets a request run past the timeout"

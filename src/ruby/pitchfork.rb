@@ -297,6 +297,7 @@ module Pitchfork
       def fire(worker, env)
         Info.__timed_out!
         begin
+          Pitchfork.logger&.error("#{worker.to_log} timed out, exiting")
           Hooks.run(:after_worker_timeout, worker,
                     TimeoutHandler::Info.new(Thread.main, env))
         rescue Exception => e # rubocop:disable Lint/RescueException
