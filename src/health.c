@@ -35,6 +35,7 @@ static struct {
     int64_t next_second;      /* next once-a-second duty */
     int64_t pressure_not_before;
     bool reforking;           /* RELOADING=1 sent for a refork */
+    unsigned generation;      /* generation when no refork was going on */
     char status[256];         /* last STATUS= sent */
 } hs;
 
@@ -209,18 +210,26 @@ health_rolled_out(const struct monitor *m)
 }
 
 /* RELOADING=1 when a refork starts (HUP reloads send their own), READY=1
- * once every worker runs the new generation or the refork failed. */
+ * once every worker runs the new generation or the refork failed.  A
+ * refork has started when a next mold exists or the generation moved:
+ * a quick promotion can complete between two ticks. */
 static void
 health_refork_notify(struct monitor *m)
 {
-    if (!hs.reforking && m->next_mold.pid != 0 && !m->reloading &&
-        !m->stopping && m->announced_ready) {
+    bool started = m->next_mold.pid != 0 || m->generation != hs.generation;
+
+    if (m->reloading || !m->announced_ready || m->stopping) {
+        hs.generation = m->generation;
+        hs.reforking = false; /* a reload's READY=1 covers a refork */
+        return;
+    }
+    if (!hs.reforking && started) {
         hs.reforking = true;
         sdnotify_reloading();
-    } else if (hs.reforking && (m->stopping || health_rolled_out(m))) {
+    }
+    if (hs.reforking && health_rolled_out(m)) {
         hs.reforking = false;
-        if (m->stopping)
-            return;
+        hs.generation = m->generation;
         log_event(LOGL_INFO, "ready", NULL,
                   "refork done: every worker is gen %u", m->generation);
         sdnotify("READY=1");

@@ -501,10 +501,11 @@ monitor_soft_timeout(struct monitor *m, int nr, int64_t now)
         return;
     w->timeout_logged = dl;
     snprintf(pid, sizeof(pid), "CHILD_PID=%ld", (long)w->pid);
-    log_event(LOGL_WARN, "timeout", (const char *[]){pid, NULL},
-              "worker %d pid %ld passed its timeout: it exits, or gets "
-              "SIGKILL %g s later",
-              nr, (long)w->pid, m->s->cleanup_timeout);
+    log_event_for(LOGL_WARN, "timeout", nr, w->generation,
+                  (const char *[]){pid, NULL},
+                  "worker %d pid %ld passed its timeout: it exits, or gets "
+                  "SIGKILL %g s later",
+                  nr, (long)w->pid, m->s->cleanup_timeout);
 }
 
 static void

@@ -28,12 +28,14 @@ line() { awk -v re="$1" -v after="${2:-0}" 'NR > after && $0 ~ re { print NR; ex
 NOTIFY_SOCKET=$TMPD/notify.sock WATCHDOG_USEC=400000 BOOT_SLEEP=1.5 \
     start_server "$TMPD/web.sock" -w 2 "$APP"
 
+wait_for seen '^READY=1$'
 extend=$(line '^EXTEND_TIMEOUT_USEC=[0-9]+$')
 ready=$(line '^READY=1$')
 ok "$([ -n "$extend" ] && [ -n "$ready" ] && [ "$extend" -lt "$ready" ] && echo 0 || echo 1)" \
     "EXTEND_TIMEOUT_USEC= while the application boots, before READY=1"
-ok "$([ -n "$ready" ] && [ "$(line '· 2/2 workers ready')" -gt 0 ] 2>/dev/null &&
-    [ "$(line '· 1/2 workers ready')" -lt "$ready" ] && echo 0 || echo 1)" \
+one=$(line '· 1/2 workers ready')
+ok "$([ -n "$ready" ] && [ -n "$one" ] && [ "$one" -lt "$ready" ] &&
+    log_has '2 workers ready' && echo 0 || echo 1)" \
     "READY=1 once both workers are ready"
 is "$(grep -c '^READY=1$' "$NOTES")" 1 "READY=1 once"
 wait_for seen '^STATUS=gen 0 · 2/2 workers ready · [0-9]+ requests · queue 0$'
@@ -75,7 +77,7 @@ is "$(awk -v a="$before" 'NR > a && /^(RELOADING|READY)=1$/' "$NOTES" | tr '\n' 
     "RELOADING=1 READY=1 " "USR2: RELOADING=1 then READY=1"
 
 stop_server
-seen '^STOPPING=1$'
+wait_for seen '^STOPPING=1$'
 ok $? "STOPPING=1 at shutdown"
 wait_for seen '· stopping$'
 ok $? "STATUS= says stopping"

@@ -23,10 +23,13 @@ SERVER_PID=$!
 KNOWN_PIDS="$KNOWN_PIDS $SERVER_PID"
 SERVER_LISTEN=$SOCK
 # systemd-socket-activate execs the server at the first connection.
+wait_for log_has "^Listening on 127.0.0.1:$PORT as"
 is "$(hcurl "$(url /listener)")" "unixweb" \
     "the UNIX socket's name reaches env[\"pitchfork.listener\"]"
 wait_for log_has 'event=ready msg="2 workers ready'
-ok $? "the server started on the passed sockets"
+st=$?
+ok $st "the server started on the passed sockets"
+[ "$st" = 0 ] || diag "$(cat "$SERVER_LOG")"
 KNOWN_PIDS="$KNOWN_PIDS $(server_children | tr '\n' ' ')"
 SERVER_LISTEN=127.0.0.1:$PORT
 is "$(hcurl "$(url /listener)")" "tcpweb" "so does the TCP socket's"
