@@ -216,8 +216,11 @@ if [ -n "${REFORK_ROOT:-}" ]; then
         gen=$(gen_state "$REFORK_ROOT" | awk '{ print $2 }')
         kill -USR2 "$REFORK_ROOT"
         ms=$(wait_gen "$REFORK_ROOT" $((gen + 1)) "$ROLLOUT_TIMEOUT")
-        echo "  idle rollout gen $gen -> $((gen + 1)): ${ms%% *} ms (new mold's title after ${ms#* } ms)"
-        rollouts="$rollouts ${ms%% *}"
+        case $ms in
+        [0-9]*) echo "  idle rollout gen $gen -> $((gen + 1)): ${ms%% *} ms (new mold's title after ${ms#* } ms)" ;;
+        *) echo "  idle rollout gen $gen -> $((gen + 1)): $ms after $ROLLOUT_TIMEOUT s (see the server's log)" ;;
+        esac
+        case $ms in [0-9]*) rollouts="$rollouts ${ms%% *}" ;; esac
         sleep 0.5
     done
     echo "  idle rollout ms min/median/max: $(stats "$rollouts")"
