@@ -27,6 +27,12 @@ enum ctl_type {
                         * ready: after_monitor_ready */
 };
 
+/* CTL_READY from a mold: arg has a bit for each hook it runs when the
+ * monitor tells it, so that the monitor tells only what is heard. */
+#define CTL_HOOK_MONITOR_READY 0x1u /* after_monitor_ready */
+#define CTL_HOOK_WORKER_EXITED 0x2u /* after_worker_exit */
+#define CTL_HOOK_HARD_TIMEOUT 0x4u  /* after_worker_hard_timeout */
+
 struct ctl_msg {
     uint32_t type;       /* enum ctl_type */
     int32_t nr;          /* worker number, -1 for the mold */

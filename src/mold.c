@@ -311,6 +311,12 @@ mold_ready(struct mold *m)
     struct ctl_msg msg = {CTL_READY, -1, m->generation, 0, 0};
 
     msg.pid = getpid();
+    if (hooks_defined(HOOK_AFTER_MONITOR_READY))
+        msg.arg |= CTL_HOOK_MONITOR_READY;
+    if (hooks_defined(HOOK_AFTER_WORKER_EXIT))
+        msg.arg |= CTL_HOOK_WORKER_EXITED;
+    if (hooks_defined(HOOK_AFTER_WORKER_HARD_TIMEOUT))
+        msg.arg |= CTL_HOOK_HARD_TIMEOUT;
     if (control_send(m->ctl_fd, &msg, NULL, 0) < 0) {
         log_syserr("report the mold ready to the monitor");
         return -1;

@@ -32,7 +32,7 @@
 #include "sdnotify.h"
 
 static const struct child no_child = {0, -1, 0, false, 0, false, false,
-                                      false, 0};
+                                      false, 0, 0};
 
 int
 monitor_epoll_add(struct monitor *m, int fd, enum monitor_tag tag,
@@ -221,6 +221,7 @@ monitor_mold_message(struct monitor *m, struct child *c)
         return;
     c->ready = true;
     c->promoting = false;
+    c->hooks = (uint32_t)msg.arg;
     health_mold_ready(m, c);
     log_event_for(LOGL_INFO, "ready", -1, c->generation, NULL,
                   "mold pid %ld ready (gen %u)", (long)c->pid, c->generation);

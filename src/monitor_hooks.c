@@ -10,19 +10,45 @@
 #include "config.h"
 
 #include <errno.h>
+#include <linux/sockios.h>
+#include <stdbool.h>
+#include <sys/ioctl.h>
 
 #include "control.h"
 #include "log.h"
 #include "monitor_internal.h"
 
+/* Queued bytes above which hook messages are dropped: the socket keeps
+ * room for the spawn requests, and a mold slow in a hook never blocks
+ * the monitor. */
+#define MONITOR_HOOKS_MAX_QUEUED (32 * 1024)
+
+/* True when the mold's socket has room to spare. */
+static bool
+monitor_hooks_room(struct monitor *m)
+{
+    int queued = 0;
+
+    if (ioctl(m->mold.ctl_fd, SIOCOUTQ, &queued) < 0) {
+        log_syswarn("ioctl SIOCOUTQ on the mold's control socket");
+        return false;
+    }
+    if (queued <= MONITOR_HOOKS_MAX_QUEUED)
+        return true;
+    log_warn("the mold is not reading its control socket (%d bytes "
+             "queued): a hook is not run",
+             queued);
+    return false;
+}
+
 static void
-monitor_hooks_tell(struct monitor *m, uint32_t type, int nr,
+monitor_hooks_tell(struct monitor *m, uint32_t type, uint32_t bit, int nr,
                    const struct child *w, uint64_t arg)
 {
     struct ctl_msg msg = {type, nr, 0, 0, arg};
 
     if (m->mold.pid <= 0 || !m->mold.ready || m->mold.ctl_fd < 0 ||
-        m->stopping)
+        m->stopping || (m->mold.hooks & bit) == 0 || !monitor_hooks_room(m))
         return;
     if (w != NULL) {
         msg.generation = w->generation;
@@ -35,19 +61,21 @@ monitor_hooks_tell(struct monitor *m, uint32_t type, int nr,
 void
 monitor_hooks_ready(struct monitor *m)
 {
-    monitor_hooks_tell(m, CTL_MONITOR_READY, -1, NULL, 0);
+    monitor_hooks_tell(m, CTL_MONITOR_READY, CTL_HOOK_MONITOR_READY, -1,
+                       NULL, 0);
 }
 
 void
 monitor_hooks_worker_exited(struct monitor *m, int nr, const struct child *w,
                             int wait_status)
 {
-    monitor_hooks_tell(m, CTL_WORKER_EXITED, nr, w,
+    monitor_hooks_tell(m, CTL_WORKER_EXITED, CTL_HOOK_WORKER_EXITED, nr, w,
                        (uint64_t)(unsigned)wait_status);
 }
 
 void
 monitor_hooks_hard_timeout(struct monitor *m, int nr, const struct child *w)
 {
-    monitor_hooks_tell(m, CTL_HARD_TIMEOUT, nr, w, 0);
+    monitor_hooks_tell(m, CTL_HARD_TIMEOUT, CTL_HOOK_HARD_TIMEOUT, nr, w,
+                       0);
 }

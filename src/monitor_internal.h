@@ -30,6 +30,7 @@ struct child {
     bool stopping;         /* CTL_STOP sent */
     bool promoting;        /* CTL_PROMOTE sent, not yet a mold */
     int64_t timeout_logged; /* the deadline whose soft timeout was logged */
+    uint32_t hooks;        /* a mold's CTL_HOOK_* bits, from CTL_READY */
 };
 
 struct listeners;

@@ -70,7 +70,7 @@ refork_promote(struct monitor *m, int nr, const char *why)
     if (monitor_epoll_retag(m, w->ctl_fd, TAG_NEXT_MOLD, 0) < 0)
         monitor_close_child(m, &m->next_mold);
     /* The slot stays reserved until the new mold can fill it. */
-    *w = (struct child){0, -1, 0, false, 0, false, false, false, 0};
+    *w = (struct child){0, -1, 0, false, 0, false, false, false, 0, 0};
     w->spawn_ns = -1;
     monitor_status(m);
     return 0;
@@ -154,7 +154,8 @@ refork_mold_ready(struct monitor *m)
         monitor_close_child(m, &old);
     }
     m->mold = m->next_mold;
-    m->next_mold = (struct child){0, -1, 0, false, 0, false, false, false, 0};
+    m->next_mold =
+        (struct child){0, -1, 0, false, 0, false, false, false, 0, 0};
     if (monitor_epoll_retag(m, m->mold.ctl_fd, TAG_MOLD, 0) < 0)
         monitor_close_child(m, &m->mold);
     m->generation = m->mold.generation;
