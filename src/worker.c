@@ -587,7 +587,9 @@ worker_loop(struct worker *w, struct worker_state *ws)
         bool ready[LISTENERS_MAX] = {false};
         int n;
 
-        if (worker_sig_quick)
+        /* The soft timeout's SystemExit may land after the request, in
+         * a wait, where nothing else would end the worker. */
+        if (worker_sig_quick || rack_info_timed_out())
             return WORKER_EXIT_OK;
         if (worker_sig_stop && !ws->stop) {
             ws->stop = true;
