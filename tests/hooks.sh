@@ -7,7 +7,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib-server.sh"
 
-plan 26
+plan 28
 
 H="$TMPD/hooks.log"
 cat >"$TMPD/pitchfork.rb" <<EOF
@@ -29,6 +29,7 @@ end
 before_worker_exit { |s, w| note("before_worker_exit", \$\$, w.nr) }
 after_worker_exit do |s, w, st|
   note("after_worker_exit", \$\$, w.nr, w.pid, st.exited?, st.exitstatus.inspect, st.termsig.inspect)
+  raise "mold hook boom" if w.nr == 1
 end
 EOF
 has() { grep -q -- "$1" "$H"; }
@@ -78,6 +79,8 @@ wait_for has "^after_worker_exit $mold 1 $w1 true 0 nil\$"
 ok $? "TTOU: after_worker_exit in the mold, with the worker and its status"
 has "^before_worker_exit $w1 1\$"
 ok $? "TTOU: before_worker_exit in the worker"
+wait_for grep -q 'after_worker_exit hook error: mold hook boom (RuntimeError)' "$TMPD/app.log"
+ok $? "an exception in a hook of the mold is logged"
 
 # kill -9: after_worker_exit with the signal.
 kill -KILL "$w0"
@@ -87,6 +90,7 @@ has "^before_worker_exit $w0"
 ok "$([ $? != 0 ] && echo 0 || echo 1)" "kill -9: no before_worker_exit"
 wait_for all_gen 0 2
 ok $? "the worker is replaced"
+is "$(mold_pid)" "$mold" "by the same mold, which survived its hook's exception"
 
 # An exit from after_request_complete ends the worker after its response.
 w=$(worker_pids)
