@@ -19,6 +19,11 @@ extern char **environ;
 static char *title_start;
 static size_t title_len;
 
+/* The moved environment: n strings, NULL, then the same n pointers
+ * again, so that strings unsetenv() drops from environ (LISTEN_* after
+ * socket activation) stay owned here rather than leak. */
+static char **moved_environ;
+
 /* Copy environ to the heap so its strings can be overwritten. */
 static int
 proctitle_move_environ(void)
@@ -28,12 +33,13 @@ proctitle_move_environ(void)
 
     while (environ[n] != NULL)
         n++;
-    copy = calloc(n + 1, sizeof(*copy));
+    copy = calloc(2 * n + 1, sizeof(*copy));
     if (copy == NULL)
         return -1;
     for (size_t i = 0; i < n; i++)
-        if ((copy[i] = strdup(environ[i])) == NULL)
+        if ((copy[i] = copy[n + 1 + i] = strdup(environ[i])) == NULL)
             return -1;
+    moved_environ = copy;
     environ = copy;
     return 0;
 }
