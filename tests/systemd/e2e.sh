@@ -15,7 +15,7 @@ command -v systemd-nspawn >/dev/null 2>&1 ||
     skip_all "systemd-nspawn not found (Debian package systemd-container)"
 command -v nsenter >/dev/null 2>&1 || skip_all "nsenter not found"
 [ "$(id -u)" = 0 ] || skip_all "booting a container needs root"
-plan 25
+plan 27
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/pfe2e.XXXXXX") || exit 1
 N=pfe2e$$
@@ -76,11 +76,13 @@ case "$(find "$T/inst" -name 'pitchfork@.service')" in
 *) echo "Bail out! units installed outside $prefix"; exit 1 ;;
 esac
 
-# Drop-ins: app gets a watchdog; mem a memory limit, auto caps and TCP.
+# Drop-ins: app gets a watchdog (TimeoutAbortSec: a monitor stopped by
+# SIGSTOP holds the watchdog's SIGABRT until SIGKILL); mem a memory
+# limit, auto caps and TCP.
 in_ct sh -c '
 d=/etc/systemd/system
 mkdir -p $d/pitchfork@app.service.d $d/pitchfork@mem.service.d $d/pitchfork@mem.socket.d
-printf "[Service]\nWatchdogSec=2s\nEnvironment=PITCHFORK_WORKERS=2\n" >$d/pitchfork@app.service.d/test.conf
+printf "[Service]\nWatchdogSec=2s\nTimeoutAbortSec=3s\nEnvironment=PITCHFORK_WORKERS=2\n" >$d/pitchfork@app.service.d/test.conf
 printf "[Service]\nMemoryMax=256M\n" >$d/pitchfork@mem.service.d/test.conf
 printf "[Socket]\nListenStream=\nListenStream=127.0.0.1:8080\n" >$d/pitchfork@mem.socket.d/tcp.conf
 mkdir -p /etc/pitchfork
@@ -163,6 +165,15 @@ ok "$([ "$pid" != "$new" ] && echo 0 || echo 1)" "systemctl restart: a new main 
 ok "$(case "$res" in [1-9]*" 0") echo 0 ;; *) echo 1 ;; esac)" \
     "with the socket unit, no request fails across the restart (ok failed: $res)"
 [ ! -s "$T/err" ] || diag "$(cat "$T/err")"
+
+# A wedged monitor stops pinging: systemd kills and restarts the service.
+pid=$(in_ct systemctl show -P MainPID pitchfork@app)
+in_ct systemctl kill -s STOP --kill-whom=main pitchfork@app
+wait_for prop_is pitchfork@app NRestarts 1
+ok $? "a stopped monitor misses WatchdogSec=2s: systemd restarts the service"
+wait_for prop_is pitchfork@app ActiveState active
+is "$(in_ct curl -sS -m 10 --unix-socket /run/pitchfork/app.sock http://localhost/)" \
+    "Hello" "and it serves again (main pid $pid -> $(in_ct systemctl show -P MainPID pitchfork@app))"
 
 # ---- pitchfork@mem: MemoryMax=, auto caps, app output, graceful stop -------
 in_ct systemctl start pitchfork@mem
