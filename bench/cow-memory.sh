@@ -173,14 +173,23 @@ for s in $SERVERS; do
     res=$($LOAD "127.0.0.1:$port" "$WARMUP_REQUESTS" 4)
     warm=$(($(now_ms) - w0))
     extra=""
-    if [ "$s" = pitchfork-refork ]; then
-        fg=$(final_gen "$REFORK_AFTER")
-        if [ -n "$fg" ]; then
-            ms=$(wait_gen "$root" "$fg" "$ROLLOUT_TIMEOUT")
-            extra=" rollout to gen $fg finished ${ms%% *} ms after the warm-up"
-        fi
+    fg=""
+    [ "$s" = pitchfork-refork ] && fg=$(final_gen "$REFORK_AFTER")
+    if [ -n "$fg" ]; then
+        # A generation is promoted only once one of its workers served
+        # enough requests, and the kernel may have given most of the
+        # warm-up to a worker of an older one: send more, a batch at a
+        # time, until the rollout to the last generation is over.
+        more=0
+        while ! ms=$(wait_gen "$root" "$fg" 15); do
+            [ "$more" -ge $((10 * WARMUP_REQUESTS)) ] && break
+            $LOAD "127.0.0.1:$port" "$SETTLE_REQUESTS" 4 >/dev/null
+            more=$((more + SETTLE_REQUESTS))
+        done
+        extra=" rollout to gen $fg: ${ms%% *} ms after $more more requests"
     fi
     res2=$($LOAD "127.0.0.1:$port" "$SETTLE_REQUESTS" 4)
+    [ -n "$fg" ] && wait_gen "$root" "$fg" "$ROLLOUT_TIMEOUT" >/dev/null
     sleep 1
     pss=$(tree_pss_kib "$root")
     echo "$s $pss" >>"$BENCH_TMP/pss"
