@@ -1,6 +1,7 @@
 /*
  * What the app can ask about the process serving it: the C methods of
- * Pitchfork::Info (worker_nr, fork_safe?, no_longer_fork_safe!),
+ * Pitchfork::Info (worker_nr, fork_safe?, no_longer_fork_safe!,
+ * live_workers_count, shutting_down?, and the soft timeout's helpers),
  * Pitchfork::Worker#requests_count (env["pitchfork.worker"]) and
  * Pitchfork::TimeoutHandler#extend_deadline / #deadline
  * (env["pitchfork.timeout"]), all reading or moving this worker's slot of
@@ -232,10 +233,6 @@ rack_info_shutting_down(void)
 {
     info_stopping = true;
 }
-
-struct info_boot {
-    int workers;
-};
 
 static VALUE
 info_boot_body(VALUE arg)
