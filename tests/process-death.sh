@@ -7,7 +7,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib-server.sh"
 
-plan 13
+plan 15
 
 export PF_MARK="$TMPD/mark"
 mold_pid() {
@@ -62,5 +62,13 @@ ok $? "still gen 0 after 9 requests with refork_after 3"
 log_has 'promoting'
 ok "$([ $? != 0 ] && echo 0 || echo 1)" "no promotion logged"
 is "$(hcurl "$(url /)" | sed 's/.*gen=\([0-9]*\).*/\1/')" 0 "the app sees gen 0"
+
+# Reforking is on but no worker can be promoted: a dead mold is booted.
+old=$(mold_pid)
+kill -KILL "$old"
+wait_for sh -c "ps -o args= --ppid $SERVER_PID | grep -q '(gen:1) mold\$'"
+ok $? "kill -9 of the mold, every worker fork-unsafe: a new mold (gen:1)"
+log_has 'mold pid [0-9]+ \(gen 1\) booting'
+ok $? "booted afresh"
 
 done_testing
