@@ -192,6 +192,14 @@ cgroup_default_workers(const struct cgroup_limits *cg)
     return n < 1 ? 1 : n;
 }
 
+uint64_t
+cgroup_worker_cap(uint64_t limit, uint64_t mold, int workers)
+{
+    if (limit == CGROUP_UNLIMITED || limit <= mold || workers < 1)
+        return 0;
+    return (limit - mold) / (uint64_t)(workers + 1);
+}
+
 int
 cgroup_process_memory(pid_t pid, uint64_t *rss, uint64_t *uss)
 {

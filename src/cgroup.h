@@ -35,6 +35,13 @@ int cgroup_read_self(struct cgroup_limits *cg);
 /* Workers by default: CPUs allowed by the quota and affinity, >= 1. */
 int cgroup_default_workers(const struct cgroup_limits *cg);
 
+/*
+ * The "auto" worker memory cap: (limit - mold) / (workers + 1), or 0
+ * (no cap) when the limit is CGROUP_UNLIMITED or not above the mold's
+ * private memory, or workers < 1.
+ */
+uint64_t cgroup_worker_cap(uint64_t limit, uint64_t mold, int workers);
+
 /* Resident (Rss) and private (Private_Clean + Private_Dirty) bytes of
  * pid from /proc/PID/smaps_rollup.  Returns 0, or -1 with errno when it
  * is unreadable (the process is gone); not logged. */

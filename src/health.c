@@ -39,14 +39,6 @@ static struct {
     char status[256];         /* last STATUS= sent */
 } hs;
 
-uint64_t
-health_auto_cap(uint64_t limit, uint64_t mold, int workers)
-{
-    if (limit == CGROUP_UNLIMITED || limit <= mold || workers < 1)
-        return 0;
-    return (limit - mold) / (uint64_t)(workers + 1);
-}
-
 /* Fix an "auto" cap from the cgroup limit and the mold's memory. */
 static void
 health_derive_cap(struct monitor *m, const struct child *mold)
@@ -60,7 +52,7 @@ health_derive_cap(struct monitor *m, const struct child *mold)
                  "so workers have no memory cap");
         return;
     }
-    hs.cap = health_auto_cap(cg.memory_max, uss, m->s->workers);
+    hs.cap = cgroup_worker_cap(cg.memory_max, uss, m->s->workers);
     snprintf(f[0], sizeof(f[0]), "MEMORY_MAX=%llu",
              (unsigned long long)hs.cap);
     snprintf(f[1], sizeof(f[1]), "CGROUP_MEMORY_MAX=%llu",

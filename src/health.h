@@ -14,12 +14,6 @@
 struct monitor;
 struct child;
 
-/*
- * The "auto" worker memory cap: (limit - mold) / (workers + 1), or 0
- * (no cap) when the limit is unlimited or not above the mold's memory.
- */
-uint64_t health_auto_cap(uint64_t limit, uint64_t mold, int workers);
-
 /* A mold reported ready: the first one fixes an "auto" cap (logged). */
 void health_mold_ready(struct monitor *m, const struct child *mold);
 

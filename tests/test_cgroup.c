@@ -102,6 +102,12 @@ main(void)
     test_v1();
     test_v2();
     ok(cgroup_private_memory(getpid()) > 0, "own USS is readable");
+    is_int((long long)cgroup_worker_cap(1000, 100, 2), 300,
+           "auto cap: (limit - mold) / (workers + 1)");
+    is_int((long long)cgroup_worker_cap(CGROUP_UNLIMITED, 100, 2), 0,
+           "auto cap: none without a limit");
+    is_int((long long)cgroup_worker_cap(100, 100, 2), 0,
+           "auto cap: none when the mold fills the limit");
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
     if (system(cmd) != 0)
         diag("could not remove %s", root);
