@@ -9,6 +9,10 @@
 ruby -e 'require "rails"; require "action_controller/railtie"' 2>/dev/null ||
     skip_all "rails not installed (ruby-rails)"
 plan 14
+# Rails boots slowly under ASan or on a loaded machine: the default
+# spawn_timeout (10 s) bounds the boot, so give it room here.
+PITCHFORK_SPAWN_TIMEOUT=120
+export PITCHFORK_SPAWN_TIMEOUT
 
 # Rails writes to tmp/ and log/ under its root: use a copy in TMPD.
 mkdir -p "$TMPD/app"
