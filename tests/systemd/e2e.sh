@@ -1,6 +1,6 @@
 #!/bin/sh
 # End to end under a real systemd, booted in a throw-away container with
-# ../shared/tools/sdct (see SYSTEMD-TESTING.md) after "make install
+# tests/systemd/sdct (see SYSTEMD-TESTING.md) after "make install
 # DESTDIR=...": socket activation, STATUS=, the journal's fields, reload,
 # refork, MemoryMax= and auto memory caps, the watchdog, a graceful stop
 # and a restart that loses no request.
@@ -9,8 +9,8 @@
 : "${top_builddir:=$top_srcdir}"
 . "$top_srcdir/tests/tap.sh"
 
-SDCT=${SDCT:-$top_srcdir/../shared/tools/sdct}
-[ -x "$SDCT" ] || SDCT=$(command -v sdct) || skip_all "sdct not found"
+SDCT=${SDCT:-$top_srcdir/tests/systemd/sdct}
+[ -x "$SDCT" ] || skip_all "sdct not found at $SDCT"
 command -v systemd-nspawn >/dev/null 2>&1 ||
     skip_all "systemd-nspawn not found (Debian package systemd-container)"
 command -v nsenter >/dev/null 2>&1 || skip_all "nsenter not found"
