@@ -257,7 +257,7 @@ health_extend_start(const struct monitor *m, int64_t now)
 static void
 health_status_text(struct monitor *m, char *buf, size_t size)
 {
-    uint64_t requests = 0;
+    uint64_t requests = m->requests_retired;
     unsigned queue = 0;
     char q[16] = "?";
     int ready = 0;

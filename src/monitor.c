@@ -307,6 +307,7 @@ monitor_reaped_worker(struct monitor *m, int nr, int st)
     monitor_hooks_worker_exited(m, nr, w, st);
     monitor_close_child(m, w);
     *w = no_child;
+    m->requests_retired += atomic_load(&m->slots[nr].requests);
     memset(&m->slots[nr], 0, sizeof(m->slots[nr]));
     monitor_count_spawn_error(m, was_ready);
     monitor_request_workers(m);

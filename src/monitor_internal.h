@@ -58,6 +58,7 @@ struct monitor {
     pid_t reaped[REAPED_RING]; /* unknown pids reaped, for late reports */
     size_t reaped_next;
     int status;              /* exit status */
+    uint64_t requests_retired; /* served by workers no longer in a slot */
 };
 
 /* monitor.c */

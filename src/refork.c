@@ -54,6 +54,8 @@ refork_promote(struct monitor *m, int nr, const char *why)
         return -1;
     /* The promoted process reads its new generation from its slot. */
     atomic_store(&m->slots[nr].generation, m->next_gen);
+    /* The slot goes to a new worker: keep the count for STATUS. */
+    m->requests_retired += atomic_load(&m->slots[nr].requests);
     if (control_send(w->ctl_fd, &msg, NULL, 0) < 0) {
         log_syswarn("tell worker %d to become the mold", nr);
         return -1;

@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/lib-server.sh"
 
-plan 16
+plan 17
 
 APP="$top_srcdir/tests/systemd/app/config.ru"
 NOTES="$TMPD/notify.out"
@@ -75,6 +75,9 @@ ok $? "USR2: a refork to gen 2"
 wait_for line '^READY=1$' "$before"
 is "$(awk -v a="$before" 'NR > a && /^(RELOADING|READY)=1$/' "$NOTES" | tr '\n' ' ')" \
     "RELOADING=1 READY=1 " "USR2: RELOADING=1 then READY=1"
+# Every worker was replaced twice: the count still has the 5 requests.
+wait_for seen '^STATUS=gen 2 · 2/2 workers ready · ([5-9]|[1-9][0-9]+) requests'
+ok $? "STATUS= keeps counting the requests of replaced workers"
 
 stop_server
 wait_for seen '^STOPPING=1$'
