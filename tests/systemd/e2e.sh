@@ -23,7 +23,7 @@ case "$prefix" in
 /usr | /usr/local) ;;
 *) skip_all "prefix $prefix is not /usr or /usr/local: systemd would not see the units" ;;
 esac
-plan 27
+plan 28
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/pfe2e.XXXXXX") || exit 1
 N=pfe2e$$
@@ -104,7 +104,17 @@ if [ -n "$(sed -n 's/^SANITIZER_CFLAGS = //p' "$top_builddir/Makefile")" ]; then
 fi
 
 # ---- pitchfork@app: socket activation, status, journal, watchdog ----------
-in_ct systemctl start pitchfork@app
+# The README's deploy commands, as a user types them; the files they
+# need are in place (the install overlay, /srv/app).
+readme=$(sed -n '/^Deploying with systemd/,/^Migrating/p' "$top_srcdir/README" |
+    sed -n 's/^  \(systemctl [^#]*\).*$/\1/p')
+failed=$(echo "$readme" | while read -r cmd; do
+    # shellcheck disable=SC2086 # one README command, split into words
+    in_ct $cmd </dev/null >/dev/null 2>&1 || echo "$cmd"
+done)
+[ -z "$failed" ] || diag "failed: $failed"
+ok "$([ -n "$readme" ] && [ -z "$failed" ] && echo 0 || echo 1)" \
+    "the README's commands run: $(echo "$readme" | tr '\n' ';')"
 is "$(in_ct systemctl is-active pitchfork@app.socket pitchfork@app | tr '\n' ' ')" \
     "active active " "systemctl start pitchfork@app starts the socket and the service"
 is "$(in_ct curl -sS -m 10 --unix-socket /run/pitchfork/app.sock http://localhost/)" \
