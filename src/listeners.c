@@ -1,7 +1,8 @@
 /*
  * Listening sockets: socket activation (sd_listen_fds_with_names) or
  * bound by the monitor from PITCHFORK_LISTEN, with the socket options
- * upstream uses (backlog, TCP_NODELAY, TCP_DEFER_ACCEPT).
+ * upstream uses (backlog, TCP_NODELAY, TCP_DEFER_ACCEPT, and the
+ * listen_umask, listen_reuseport and listen_queues settings).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -129,6 +130,7 @@ listeners_from_systemd(struct listeners *ls, int n, char **names)
             return -1;
         }
         l->fd = SD_LISTEN_FDS_START + i;
+        l->nqueues = 1;
         snprintf(l->name, sizeof(l->name), "%s",
                  names && names[i] && strcmp(names[i], "unknown") != 0
                      ? names[i] : "http");
@@ -174,14 +176,31 @@ listener_split(const char *addr, char *host, size_t hostsz, char *port,
     return 0;
 }
 
+/* SO_REUSEADDR always; SO_REUSEPORT when asked or for several queues. */
 static int
-listener_bind_tcp(struct listener *l, const char *addr, int backlog)
+listener_reuse(int fd, const char *addr, bool reuseport)
+{
+    int one = 1;
+
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+        log_syswarn("listen %s: setsockopt SO_REUSEADDR", addr);
+    if (reuseport &&
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
+        log_syserr("listen %s: setsockopt SO_REUSEPORT", addr);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+listener_bind_tcp(struct listener *l, const char *addr, int backlog,
+                  bool reuseport)
 {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *ai;
     char host[256], port[16];
-    int one = 1, rc;
+    int rc;
 
     if (listener_split(addr, host, sizeof(host), port, sizeof(port)) < 0) {
         log_err("invalid value \"%s\" for listen: expected HOST:PORT, "
@@ -202,8 +221,10 @@ listener_bind_tcp(struct listener *l, const char *addr, int backlog)
         freeaddrinfo(ai);
         return -1;
     }
-    if (setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
-        log_syswarn("listen %s: setsockopt SO_REUSEADDR", addr);
+    if (listener_reuse(l->fd, addr, reuseport) < 0) {
+        freeaddrinfo(ai);
+        return -1;
+    }
     rc = bind(l->fd, ai->ai_addr, ai->ai_addrlen);
     freeaddrinfo(ai);
     if (rc < 0 || listen(l->fd, backlog) < 0) {
@@ -246,9 +267,11 @@ listener_unlink_stale(const char *path)
 }
 
 static int
-listener_bind_unix(struct listener *l, const char *path, int backlog)
+listener_bind_unix(struct listener *l, const char *path, int backlog,
+                   int umask_bits)
 {
     struct sockaddr_un un = {.sun_family = AF_UNIX};
+    mode_t mode = 0666 & ~(mode_t)umask_bits;
 
     if (strlen(path) >= sizeof(un.sun_path)) {
         log_err("invalid value \"%s\" for listen: a UNIX socket path must "
@@ -264,11 +287,81 @@ listener_bind_unix(struct listener *l, const char *path, int backlog)
         log_syserr("listen %s: socket", path);
         return -1;
     }
-    if (bind(l->fd, (struct sockaddr *)&un, sizeof(un)) < 0 ||
-        chmod(path, 0666) < 0 || listen(l->fd, backlog) < 0) {
-        log_syserr("listen %s", path);
+    if (bind(l->fd, (struct sockaddr *)&un, sizeof(un)) < 0) {
+        log_syserr("listen %s: bind", path);
         return -1;
     }
+    /* Before listen(2) nobody can connect, whatever the mode was. */
+    if (chmod(path, mode) < 0) {
+        log_syserr("listen %s: chmod %04o", path, (unsigned)mode);
+        return -1;
+    }
+    if (listen(l->fd, backlog) < 0) {
+        log_syserr("listen %s: listen", path);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Bind the queues of one TCP address: queue 0 from addr, the others to
+ * the address queue 0 got (so that port 0 means one port), all with
+ * SO_REUSEPORT when there are several.  Returns 0 or -1 (logged).
+ */
+static int
+listeners_bind_queues(struct listeners *ls, const struct settings *s,
+                      const char *addr)
+{
+    int nq = s->listen_queues > 1 ? s->listen_queues : 1;
+    bool reuseport = s->listen_reuseport || nq > 1;
+
+    if (ls->n + (size_t)nq > LISTENERS_MAX) {
+        log_err("listen %s: more than %d sockets in all (listen_queues %d)",
+                addr, LISTENERS_MAX, nq);
+        return -1;
+    }
+    if (nq > s->workers)
+        log_warn("listen %s: listen_queues %d is more than the %d workers: "
+                 "connections on a queue without a worker wait for one",
+                 addr, nq, s->workers);
+    for (int q = 0; q < nq; q++) {
+        struct listener *l = &ls->l[ls->n];
+        const char *a = q == 0 ? addr : ls->l[ls->n - 1].addr;
+        if (listener_bind_tcp(l, a, s->backlog, reuseport) < 0 ||
+            listener_describe(l) < 0)
+            return -1;
+        snprintf(l->name, sizeof(l->name), "http");
+        l->queue = q;
+        l->nqueues = nq;
+        ls->n++;
+        if (nq > 1)
+            log_info("listening on %s (queue %d of %d, SO_REUSEPORT)",
+                     l->addr, q + 1, nq);
+        else
+            log_info("listening on %s%s", l->addr,
+                     reuseport ? " (SO_REUSEPORT)" : "");
+    }
+    return 0;
+}
+
+static int
+listeners_bind_path(struct listeners *ls, const struct settings *s,
+                    const char *path)
+{
+    struct listener *l = &ls->l[ls->n];
+
+    if (ls->n == LISTENERS_MAX) {
+        log_err("listen %s: more than %d sockets in all", path,
+                LISTENERS_MAX);
+        return -1;
+    }
+    if (listener_bind_unix(l, path, s->backlog, s->listen_umask) < 0 ||
+        listener_describe(l) < 0)
+        return -1;
+    snprintf(l->name, sizeof(l->name), "http");
+    l->nqueues = 1;
+    ls->n++;
+    log_info("listening on %s", l->addr);
     return 0;
 }
 
@@ -279,19 +372,15 @@ listeners_bind(struct listeners *ls, const struct settings *s)
     char *const *addrs = s->nlisten ? s->listen : fallback;
     size_t n = s->nlisten ? s->nlisten : 1;
 
-    for (size_t i = 0; i < n && i < LISTENERS_MAX; i++) {
+    for (size_t i = 0; i < n; i++) {
         const char *a = addrs[i];
-        struct listener *l = &ls->l[ls->n];
         int rc;
         if (strncmp(a, "unix:", 5) == 0)
             a += 5;
-        rc = a[0] == '/' ? listener_bind_unix(l, a, s->backlog)
-                         : listener_bind_tcp(l, a, s->backlog);
-        if (rc < 0 || listener_describe(l) < 0)
+        rc = a[0] == '/' ? listeners_bind_path(ls, s, a)
+                         : listeners_bind_queues(ls, s, a);
+        if (rc < 0)
             return -1;
-        snprintf(l->name, sizeof(l->name), "http");
-        ls->n++;
-        log_info("listening on %s", l->addr);
     }
     return 0;
 }
@@ -322,6 +411,12 @@ listeners_open(struct listeners *ls, const struct settings *s)
         return rc;
     }
     return listeners_bind(ls, s);
+}
+
+bool
+listeners_serve(const struct listener *l, int nr)
+{
+    return l->nqueues <= 1 || l->queue == nr % l->nqueues;
 }
 
 void

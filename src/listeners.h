@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#define LISTENERS_MAX 16
+#define LISTENERS_MAX 64
 
 struct listener {
     int fd;
@@ -20,6 +20,8 @@ struct listener {
     char addr[128];    /* "127.0.0.1:8080", "[::1]:80", "/run/x.sock" */
     char host[64];     /* SERVER_NAME fallback: "127.0.0.1", "localhost" */
     char port[8];      /* SERVER_PORT fallback: "8080", "" for UNIX */
+    int queue;         /* index among the sockets of its address */
+    int nqueues;       /* sockets bound for its address (listen_queues) */
 };
 
 struct listeners {
@@ -44,6 +46,12 @@ int listeners_open(struct listeners *ls, const struct settings *s);
  * 0, or -1 with errno when one queue is unknown (logged once).
  */
 int listeners_queue_depth(const struct listeners *ls, unsigned *depth);
+
+/*
+ * Whether worker nr waits on l: every worker waits on an address with one
+ * queue; with listen_queues N, worker nr waits on queue nr % N only.
+ */
+bool listeners_serve(const struct listener *l, int nr);
 
 /* Close every listener (after a graceful stop began). */
 void listeners_close(struct listeners *ls);

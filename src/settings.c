@@ -81,6 +81,16 @@ const struct setting_def settings_table[] = {
      "Ctrl-C reaches only the monitor"},
     {"backlog", "PITCHFORK_BACKLOG", 0, NULL, "backlog:", SET_INT,
      F(backlog), NOCOUNT, 1, 65535, "1024", "listen(2) backlog"},
+    {"listen_umask", "PITCHFORK_LISTEN_UMASK", 0, NULL, "umask:", SET_OCTAL,
+     F(listen_umask), NOCOUNT, 0, 0777, "0",
+     "octal umask of UNIX sockets this server binds (mode 0666 & ~umask)"},
+    {"listen_reuseport", "PITCHFORK_LISTEN_REUSEPORT", 0, NULL, "reuseport:",
+     SET_BOOL, F(listen_reuseport), NOCOUNT, 0, 0, "false",
+     "SO_REUSEPORT on TCP sockets this server binds"},
+    {"listen_queues", "PITCHFORK_LISTEN_QUEUES", 0, NULL, "queues:", SET_INT,
+     F(listen_queues), NOCOUNT, 1, SETTINGS_MAX_QUEUES, "1",
+     "sockets (SO_REUSEPORT) per TCP address this server binds; worker N "
+     "waits on queue N % queues"},
     {"config_file", "PITCHFORK_CONFIG", 'c', "config-file", NULL,
      SET_STRING, F(config_file), NOCOUNT, 0, 0, "",
      "Ruby configuration file (the upstream DSL)"},
@@ -113,6 +123,7 @@ settings_defaults(struct settings *s)
     s->rewindable_input = true;
     s->mold_compact = true;
     s->backlog = 1024;
+    s->listen_queues = 1;
     s->rack_env = strdup("development");
     s->rackup = strdup("config.ru");
     s->log_target = LOG_TARGET_AUTO;
@@ -186,6 +197,28 @@ set_int(struct settings *s, const struct setting_def *d, const char *v,
     snprintf(allowed, sizeof(allowed), "expected an integer from %.0f to %.0f",
              d->min, d->max);
     if (parse_int(v, &x) < 0 || x < d->min || x > d->max)
+        return settings_bad(d, v, o, allowed, err, n);
+    *(int *)((char *)s + d->offset) = (int)x;
+    return 0;
+}
+
+/* An octal number such as "0007" or "7" (as umask(1) writes it) within
+ * the row's range. */
+static int
+set_octal(struct settings *s, const struct setting_def *d, const char *v,
+          const char *o, char *err, size_t n)
+{
+    char allowed[96];
+    char *end;
+    long x;
+
+    snprintf(allowed, sizeof(allowed),
+             "expected an octal number from %o to %04o", (unsigned)d->min,
+             (unsigned)d->max);
+    errno = 0;
+    x = strtol(v, &end, 8);
+    if (errno || end == v || *end != '\0' || *v < '0' || *v > '7' ||
+        x < d->min || x > d->max)
         return settings_bad(d, v, o, allowed, err, n);
     *(int *)((char *)s + d->offset) = (int)x;
     return 0;
@@ -412,7 +445,7 @@ settings_set(struct settings *s, const struct setting_def *def,
         [SET_BYTES] = set_bytes,   [SET_BOOL] = set_bool,
         [SET_STRING] = set_string, [SET_LIST] = set_list,
         [SET_REFORK] = set_refork, [SET_MEMORY] = set_memory,
-        [SET_LOG] = set_log,
+        [SET_LOG] = set_log,       [SET_OCTAL] = set_octal,
     };
 
     return setters[def->type](s, def, value, origin, err, errsz);
@@ -582,5 +615,9 @@ settings_dump(const struct settings *s, FILE *out)
             s->client_body_buffer_size);
     fprintf(out, "rewindable_input = %d\nearly_hints = %d\n",
             s->rewindable_input, s->early_hints);
+    fprintf(out, "backlog = %d\nlisten_umask = %04o\n", s->backlog,
+            (unsigned)s->listen_umask);
+    fprintf(out, "listen_reuseport = %d\nlisten_queues = %d\n",
+            s->listen_reuseport, s->listen_queues);
     fprintf(out, "rack_env = %s\nrackup = %s\n", s->rack_env, s->rackup);
 }

@@ -17,6 +17,7 @@
 #define SETTINGS_MAX_REFORK_STEPS 16
 #define SETTINGS_MAX_LIST 16
 #define SETTINGS_MAX_WORKERS 1024
+#define SETTINGS_MAX_QUEUES 16
 
 struct settings {
     int workers;                  /* worker_processes; 0 = from the cgroup */
@@ -39,6 +40,9 @@ struct settings {
     bool mold_compact;            /* GC.start + GC.compact before forking */
     bool setpgid;                 /* workers in their own process group */
     int backlog;
+    int listen_umask;             /* UNIX socket mode is 0666 & ~umask */
+    bool listen_reuseport;        /* SO_REUSEPORT on TCP listeners */
+    int listen_queues;            /* sockets per TCP address */
     char *config_file;            /* -c FILE */
     char *rack_env;               /* RACK_ENV, -E */
     char *rackup;                 /* last argument, default config.ru */
@@ -60,6 +64,7 @@ enum setting_type {
     SET_REFORK,  /* "50,100,1000" or "50,100,false" or "" */
     SET_MEMORY,  /* bytes or "auto" */
     SET_LOG,     /* auto, journal, stderr */
+    SET_OCTAL,   /* int in octal ("0007" or "7") within [min, max] */
 };
 
 /* One row of the settings table. */

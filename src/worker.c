@@ -168,6 +168,8 @@ worker_epoll_setup(struct worker *w, struct worker_state *ws)
     for (size_t i = 0; i < w->ls->n; i++) {
         const struct listener *l = &w->ls->l[i];
 
+        if (!listeners_serve(l, w->nr))
+            continue; /* another worker's queue (listen_queues) */
         /* Accepting must never block: another worker may win the race. */
         if (worker_nonblock(l->fd, l->addr) < 0 ||
             worker_epoll_add(ws->epfd, l->fd, EPOLLIN | EPOLLEXCLUSIVE,

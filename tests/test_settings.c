@@ -216,6 +216,45 @@ test_docs(void)
     free(page);
 }
 
+static void
+test_listen_options(void)
+{
+    struct settings s;
+
+    settings_defaults(&s);
+    is_int(s.listen_umask, 0, "umask 0 by default");
+    ok(!s.listen_reuseport, "no SO_REUSEPORT by default");
+    is_int(s.listen_queues, 1, "one queue by default");
+    is_int(set(&s, "PITCHFORK_LISTEN_UMASK", "0007"), 0, "umask 0007");
+    is_int(s.listen_umask, 07, "umask 0007 is 7");
+    is_int(set(&s, "listen_umask", "27"), 0, "umask 27");
+    is_int(s.listen_umask, 027, "umask 27 is octal");
+    is_int(set(&s, "listen_umask", "9"), -1, "umask 9 refused");
+    is_str(err,
+           "invalid value \"9\" for PITCHFORK_LISTEN_UMASK: expected an "
+           "octal number from 0 to 0777",
+           "umask error text");
+    is_int(set(&s, "listen_umask", "01000"), -1, "umask 01000 refused");
+    is_int(set(&s, "listen_umask", "-1"), -1, "umask -1 refused");
+    is_int(set(&s, "listen_umask", ""), -1, "empty umask refused");
+    is_int(set(&s, "listen_reuseport", "yes"), 0, "reuseport yes");
+    ok(s.listen_reuseport, "reuseport set");
+    is_int(set(&s, "listen_reuseport", "sometimes"), -1, "reuseport bad");
+    is_str(err,
+           "invalid value \"sometimes\" for PITCHFORK_LISTEN_REUSEPORT: "
+           "expected true or false (yes/no, on/off, 1/0)",
+           "reuseport error text");
+    is_int(set(&s, "listen_queues", "4"), 0, "queues 4");
+    is_int(s.listen_queues, 4, "queues is 4");
+    is_int(set(&s, "listen_queues", "0"), -1, "queues 0 refused");
+    is_str(err,
+           "invalid value \"0\" for PITCHFORK_LISTEN_QUEUES: expected an "
+           "integer from 1 to 16",
+           "queues error text");
+    is_int(set(&s, "listen_queues", "17"), -1, "queues 17 refused");
+    settings_free(&s);
+}
+
 int
 main(void)
 {
@@ -224,6 +263,7 @@ main(void)
     test_lists();
     test_precedence();
     test_bad_args();
+    test_listen_options();
     test_docs();
     return done_testing();
 }

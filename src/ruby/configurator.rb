@@ -19,7 +19,7 @@ module Pitchfork
     # listen options upstream has that this server does not implement.
     IGNORED_LISTEN_OPTIONS = %i[
       rcvbuf sndbuf tcp_nopush tcp_nodelay tcp_defer_accept ipv6only
-      reuseport umask queues queues_per_worker delay tries
+      delay tries
     ].freeze
 
     attr_reader :path, :settings, :hooks, :warnings
@@ -61,8 +61,8 @@ module Pitchfork
                            "#{address.inspect}" if address.include?(",")
       @listen << address
       options.each do |key, value|
-        if key == :backlog
-          set_integer(:backlog, value)
+        if %i[backlog umask reuseport queues queues_per_worker].include?(key)
+          send(:"listen_#{key}", value)
         elsif IGNORED_LISTEN_OPTIONS.include?(key)
           @warnings << "listen option #{key}: is not supported by this " \
                        "server and is ignored"
@@ -134,6 +134,42 @@ module Pitchfork
     end
 
     private
+
+    # listen options that are settings for every listener this server
+    # binds (the last one given applies).
+    def listen_backlog(value)
+      set_integer(:backlog, value)
+    end
+
+    def listen_umask(value)
+      unless value.is_a?(Integer) && value.between?(0, 0o777)
+        raise ArgumentError, "listen: umask: expected an Integer from 0 " \
+                             "to 0777, got #{value.inspect}"
+      end
+      @settings[:listen_umask] = format("%04o", value)
+    end
+
+    def listen_reuseport(value)
+      unless value == true || value == false
+        raise ArgumentError, "listen: reuseport: expected true or false, " \
+                             "got #{value.inspect}"
+      end
+      @settings[:listen_reuseport] = value
+    end
+
+    def listen_queues(value)
+      set_integer(:listen_queues, value)
+    end
+
+    # Each worker waits on one queue of each address: only 1 is honoured.
+    def listen_queues_per_worker(value)
+      set_integer(:queues_per_worker, value)
+      @settings.delete(:queues_per_worker)
+      return if value == 1
+      @warnings << "listen option queues_per_worker: is not supported " \
+                   "with a value other than 1 (each worker waits on one " \
+                   "queue) and is ignored"
+    end
 
     def set_integer(name, value)
       unless value.is_a?(Integer)
