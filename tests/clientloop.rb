@@ -7,7 +7,7 @@
 # timeout(1).  Usage: clientloop.rb ADDR STOP OUT [PATH]
 #
 # SPDX-License-Identifier: MIT
-require "socket"
+require_relative "connect"
 
 addr, stop, out, path = ARGV
 path ||= "/"
@@ -15,12 +15,7 @@ ok = failed = 0
 errors = Hash.new(0)
 until File.exist?(stop)
   begin
-    sock = if addr.start_with?("/")
-             UNIXSocket.new(addr)
-           else
-             host, port = addr.split(":")
-             TCPSocket.new(host, Integer(port))
-           end
+    sock = pf_connect(addr)
     sock.write("GET #{path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     res = sock.read.to_s
     sock.close

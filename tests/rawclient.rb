@@ -6,17 +6,12 @@
 # response, de-chunked.  Bounded by the caller's timeout(1).
 #
 # SPDX-License-Identifier: MIT
-require "socket"
+require_relative "connect"
 
 addr = ARGV.shift
 keep_open = ARGV.delete("--keep-open")
 body_only = ARGV.delete("--body")
-sock = if addr.start_with?("/")
-         UNIXSocket.new(addr)
-       else
-         host, port = addr.split(":")
-         TCPSocket.new(host, Integer(port))
-       end
+sock = pf_connect(addr)
 sock.write($stdin.binmode.read)
 sock.close_write unless keep_open
 out = +""
