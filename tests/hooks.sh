@@ -33,7 +33,6 @@ after_worker_exit do |s, w, st|
 end
 EOF
 has() { grep -q -- "$1" "$H"; }
-mold_pid() { ps -o pid=,args= --ppid "$SERVER_PID" | awk '/mold/ { print $1 }'; }
 
 start_server "$TMPD/s.sock" -w 2 -c "$TMPD/pitchfork.rb" "$APPS/procs.ru"
 wait_for all_gen 0 3

@@ -51,6 +51,15 @@ worker_pids() {
         awk '/worker\[/ { print $1 }'
 }
 
+# The mold: the oldest child titled as one.  A worker the mold has just
+# forked carries the mold's title until it sets its own, so "oldest"
+# matters.
+mold_pid() {
+    [ -n "$SERVER_PID" ] || return 0
+    ps -o pid=,args= --ppid "$SERVER_PID" --sort=start_time 2>/dev/null |
+        awk '/ mold( |$)/ { print $1; exit }'
+}
+
 log_has() {
     grep -E -q -- "$1" "$SERVER_LOG"
 }

@@ -10,9 +10,6 @@
 plan 15
 
 export PF_MARK="$TMPD/mark"
-mold_pid() {
-    ps -o pid=,args= --ppid "$SERVER_PID" | awk '/mold/ { print $1 }'
-}
 gone() {
     for p in "$@"; do kill -0 "$p" 2>/dev/null && return 1; done
     return 0

@@ -22,7 +22,7 @@ old_workers=$(worker_pids | sort | tr '\n' ' ')
 fd_kinds() {
     for f in /proc/"$1"/fd/*; do readlink "$f"; done | sed 's/[0-9]//g' | sort | uniq -c | tr -s ' \n' ' '
 }
-booted=$(fd_kinds "$(ps -o pid=,args= --ppid "$SERVER_PID" | awk '/mold/ { print $1 }')")
+booted=$(fd_kinds "$(mold_pid)")
 
 start_loop
 wait_for all_gen 1 3
@@ -32,7 +32,7 @@ is "${res#* }" 0 "the client loop saw no failed request during the refork ($res)
 ok "$([ "${res% *}" -gt 0 ] && echo 0 || echo 1)" "and it was served"
 mold=$(titles | grep -c '(gen:1) mold')
 is "$mold" 1 "the mold's title shows gen:1"
-mold_pid=$(ps -o pid=,args= --ppid "$SERVER_PID" | awk '/mold/ { print $1 }')
+mold_pid=$(mold_pid)
 case " $old_workers " in *" $mold_pid "*) r=0 ;; *) r=1 ;; esac
 ok $r "the gen 1 mold is a promoted gen 0 worker ($mold_pid in $old_workers)"
 log_has 'role=mold gen=1 .*event=promote'
@@ -67,7 +67,7 @@ ok $? "kill -9 of a worker: logged"
 
 # Reforking is on: a dead mold is replaced by promoting a worker.
 for i in 1 2 3; do hcurl -o /dev/null "$(url /)"; done
-mold_pid=$(ps -o pid=,args= --ppid "$SERVER_PID" | awk '/mold/ { print $1 }')
+mold_pid=$(mold_pid)
 kill -KILL "$mold_pid"
 wait_for all_gen 3 3
 ok $? "kill -9 of the mold (reforking on): a gen 3 mold and workers"

@@ -68,7 +68,7 @@ log_has "worker 0 pid $w passed timeout \+ cleanup: SIGKILL"
 ok $? "at timeout + cleanup, with SIGKILL"
 wait_for test -s "$TMPD/hard.$w"
 ok $? "after_worker_hard_timeout runs"
-mold=$(ps -o pid=,args= --ppid "$SERVER_PID" | awk '/mold/ { print $1 }')
+mold=$(mold_pid)
 is "$(cat "$TMPD/hard.$w")" "[0, $mold]" "in the mold, with the worker"
 wait "$stopper"
 wait_for all_gen 0 2
