@@ -57,6 +57,7 @@ enum http_error {
     HTTP_E_BAD_CHUNK,            /* 400 bad chunk line, chunk end, trailer */
     HTTP_E_TRAILER_TOO_LARGE,    /* 431 chunked trailer section too large */
     HTTP_E_UNKNOWN_TRANSFER_CODING, /* 501 a coding before the final chunked */
+    HTTP_E_BAD_HOST,             /* 400 Host missing (1.1), repeated, invalid */
     HTTP_E__COUNT
 };
 
@@ -142,6 +143,16 @@ void http_parser_init(struct http_parser *p, const struct http_limits *limits,
  * chunked; in HTTP/1.0, or with a Content-Length, it is refused.
  */
 int http_parser_execute(struct http_parser *p, const char *buf, size_t len);
+
+/*
+ * RFC 9112 section 3.2, on a complete head (http_parser_execute() gave
+ * 1): an HTTP/1.1 request must carry exactly one Host field, an HTTP/1.0
+ * one at most, and its value must be empty or host[:port].  Returns
+ * HTTP_OK or HTTP_E_BAD_HOST.  Kept apart from the parser, which decides
+ * framing only, so that its callers choose when to apply it.
+ */
+enum http_error http_request_check_host(const struct http_request *req,
+                                        const char *buf);
 
 /* A short English description of err ("URI too long"). */
 const char *http_error_str(enum http_error err);

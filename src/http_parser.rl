@@ -634,6 +634,7 @@ static const struct {
     [HTTP_E_TRAILER_TOO_LARGE] = {"trailer section too large", 431},
     [HTTP_E_UNKNOWN_TRANSFER_CODING] = {"transfer coding not implemented",
                                         501},
+    [HTTP_E_BAD_HOST] = {"missing, repeated or invalid Host", 400},
 };
 
 const char *

@@ -359,7 +359,7 @@ worker_wait(struct worker_state *ws, struct worker_wait *ww)
 
 /* Read until the head is parsed.  Returns 1 (parsed), 0 (closed before
  * a byte), -1 (read error or timeout, errno), -2 (EOF mid-head), -3 (parse
- * error in c->parser.error). */
+ * error, or a bad Host, in c->parser.error). */
 static int
 worker_read_head(struct worker_state *ws, struct rack_conn *c)
 {
@@ -389,8 +389,11 @@ worker_read_head(struct worker_state *ws, struct rack_conn *c)
             return n == 0 ? (c->len == 0 ? 0 : -2) : -1;
         c->len += (size_t)n;
         r = http_parser_execute(&c->parser, c->buf, c->len);
+        if (r == 1)
+            c->parser.error =
+                http_request_check_host(&c->parser.req, c->buf);
         if (r != 0)
-            return r == 1 ? 1 : -3;
+            return r == 1 && c->parser.error == HTTP_OK ? 1 : -3;
     }
 }
 

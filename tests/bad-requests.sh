@@ -1,12 +1,12 @@
 #!/bin/sh
 # Malformed requests never reach the app: the parser's status (400, 414,
-# 431, 501, 505) with a short body, logged at info with the client's bytes
+# 431, 501, 505, and 400 for a bad Host) with a short body, logged at info with the client's bytes
 # escaped; clients that stall or leave are dropped; the worker goes on.
 # SPDX-License-Identifier: MIT
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib-server.sh"
 
-plan 14
+plan 17
 
 status() { raw | head -1 | tr -d '\r'; }
 
@@ -29,6 +29,12 @@ is "$(printf 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n
     "HTTP/1.1 501" "an unknown transfer coding before chunked: 501"
 is "$(printf 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n' | status)" \
     "HTTP/1.1 400 Bad Request" "chunked not final: 400 (RFC 9112 section 6.3)"
+is "$(printf 'GET / HTTP/1.1\r\nUser-Agent: x\r\n\r\n' | status)" \
+    "HTTP/1.1 400 Bad Request" "HTTP/1.1 without Host: 400 (RFC 9112 section 3.2)"
+is "$(printf 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n' | status)" \
+    "HTTP/1.1 400 Bad Request" "two Host fields: 400"
+is "$(printf 'GET / HTTP/1.0\r\n\r\n' | raw | tail -1)" "GET /" \
+    "HTTP/1.0 without Host is served"
 printf 'GET\001 / HTTP/1.1\r\n\r\n' | raw >/dev/null
 log_has 'bad request \(400 .*GET\\\\x01'
 ok $? "logged at info with the client's bytes escaped"

@@ -851,6 +851,62 @@ test_repeat(void)
     is_int(http_parser_execute(&p, "", 0), 0, "repeat: empty buffer");
 }
 
+/* RFC 9112 section 3.2: Host, checked on complete heads. */
+static void
+test_host(void)
+{
+    static const struct {
+        const char *what, *text;
+        enum http_error want;
+    } cases[] = {
+        {"1.1 with Host", "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n",
+         HTTP_OK},
+        {"host with port", "GET / HTTP/1.1\r\nhost: a.b:8080\r\n\r\n",
+         HTTP_OK},
+        {"IPv6 literal", "GET / HTTP/1.1\r\nHOST: [::1]:80\r\n\r\n",
+         HTTP_OK},
+        {"empty Host", "OPTIONS * HTTP/1.1\r\nHost:\r\n\r\n", HTTP_OK},
+        {"absolute-form with Host",
+         "GET http://a/ HTTP/1.1\r\nHost: b\r\n\r\n", HTTP_OK},
+        {"1.0 without Host", "GET / HTTP/1.0\r\n\r\n", HTTP_OK},
+        {"1.1 without Host", "GET / HTTP/1.1\r\nX-Host: a\r\n\r\n",
+         HTTP_E_BAD_HOST},
+        {"absolute-form without Host", "GET http://a/ HTTP/1.1\r\n\r\n",
+         HTTP_E_BAD_HOST},
+        {"two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n",
+         HTTP_E_BAD_HOST},
+        {"two Hosts in 1.0", "GET / HTTP/1.0\r\nHost: a\r\nhost: b\r\n\r\n",
+         HTTP_E_BAD_HOST},
+        {"a path in Host", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n",
+         HTTP_E_BAD_HOST},
+        {"userinfo in Host", "GET / HTTP/1.1\r\nHost: u@a\r\n\r\n",
+         HTTP_E_BAD_HOST},
+        {"a space in Host", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
+         HTTP_E_BAD_HOST},
+        {"a port with letters", "GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n",
+         HTTP_E_BAD_HOST},
+        {"an unclosed literal", "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n",
+         HTTP_E_BAD_HOST},
+        {"an empty literal", "GET / HTTP/1.1\r\nHost: []\r\n\r\n",
+         HTTP_E_BAD_HOST},
+    };
+    struct http_header h[8];
+    struct http_parser p;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *t = cases[i].text;
+
+        http_parser_init(&p, NULL, h);
+        if (http_parser_execute(&p, t, strlen(t)) != 1) {
+            ok(false, "host: %s: parses", cases[i].what);
+            continue;
+        }
+        is_str(http_error_str(http_request_check_host(&p.req, t)),
+               http_error_str(cases[i].want), "host: %s", cases[i].what);
+    }
+}
+
 static void
 test_error_table(void)
 {
@@ -874,6 +930,7 @@ test_error_table(void)
         [HTTP_E_BAD_CHUNK] = 400,
         [HTTP_E_TRAILER_TOO_LARGE] = 431,
         [HTTP_E_UNKNOWN_TRANSFER_CODING] = 501,
+        [HTTP_E_BAD_HOST] = 400,
     };
     int e, bad_str = 0, bad_status = 0;
 
@@ -1369,6 +1426,7 @@ main(void)
     test_default_limits();
     test_field_count();
     test_repeat();
+    test_host();
     test_error_table();
 
     for (i = 0; i < sizeof(valids) / sizeof(valids[0]); i++)

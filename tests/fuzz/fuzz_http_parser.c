@@ -63,6 +63,12 @@ parse(const uint8_t *s, size_t n, size_t cut, const struct http_limits *lim,
     r->rc = http_parser_execute(&p, b, n);
     if (http_parser_execute(&p, b, n) != r->rc)
         fail("a repeated call changed the result");
+    if (r->rc == 1) {
+        enum http_error h = http_request_check_host(&p.req, b);
+
+        if (h != HTTP_OK && h != HTTP_E_BAD_HOST)
+            fail("the Host check gave another error");
+    }
     free(b);
     r->error = p.error;
     r->req = p.req;
