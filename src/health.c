@@ -39,22 +39,27 @@ static struct {
     char status[256];         /* last STATUS= sent */
 } hs;
 
-/* Fix an "auto" cap from the cgroup limit and the mold's memory. */
+/* Derive an "auto" cap from the cgroup limit, the mold's private memory
+ * and the wanted worker count; log it when it changes, and at a reload. */
 static void
 health_derive_cap(struct monitor *m, const struct child *mold)
 {
     struct cgroup_limits cg;
-    uint64_t uss = cgroup_private_memory(mold->pid);
+    uint64_t uss = cgroup_private_memory(mold->pid), cap;
     char f[3][64];
 
     if (cgroup_read_self(&cg) < 0 || cg.memory_max == CGROUP_UNLIMITED) {
-        log_info("worker_memory_max=auto: the cgroup has no memory limit, "
-                 "so workers have no memory cap");
+        if (!hs.cap_fixed)
+            log_info("worker_memory_max=auto: the cgroup has no memory "
+                     "limit, so workers have no memory cap");
+        hs.cap = 0;
         return;
     }
-    hs.cap = cgroup_worker_cap(cg.memory_max, uss, m->s->workers);
-    snprintf(f[0], sizeof(f[0]), "MEMORY_MAX=%llu",
-             (unsigned long long)hs.cap);
+    cap = cgroup_worker_cap(cg.memory_max, uss, m->nworkers);
+    if (hs.cap_fixed && cap == hs.cap && !m->reloading)
+        return;
+    hs.cap = cap;
+    snprintf(f[0], sizeof(f[0]), "MEMORY_MAX=%llu", (unsigned long long)cap);
     snprintf(f[1], sizeof(f[1]), "CGROUP_MEMORY_MAX=%llu",
              (unsigned long long)cg.memory_max);
     snprintf(f[2], sizeof(f[2]), "MOLD_USS=%llu", (unsigned long long)uss);
@@ -62,11 +67,9 @@ health_derive_cap(struct monitor *m, const struct child *mold)
                   (const char *[]){f[0], f[1], f[2], NULL},
                   "worker_memory_max=auto: %llu bytes = (memory limit %llu "
                   "- mold %llu) / (%d workers + 1)%s",
-                  (unsigned long long)hs.cap,
-                  (unsigned long long)cg.memory_max, (unsigned long long)uss,
-                  m->s->workers,
-                  hs.cap == 0 ? ": the mold alone fills the limit, no cap"
-                              : "");
+                  (unsigned long long)cap, (unsigned long long)cg.memory_max,
+                  (unsigned long long)uss, m->nworkers,
+                  cap == 0 ? ": the mold alone fills the limit, no cap" : "");
 }
 
 void
@@ -74,13 +77,22 @@ health_mold_ready(struct monitor *m, const struct child *mold)
 {
     atomic_store(&m->slots[SHM_MOLD_SLOT].memory,
                  cgroup_private_memory(mold->pid));
-    if (hs.cap_fixed)
+    /* A reload boots the application afresh: its size may have changed. */
+    if (hs.cap_fixed && !m->reloading)
         return;
-    hs.cap_fixed = true;
     if (m->s->worker_memory_auto)
         health_derive_cap(m, mold);
     else
         hs.cap = m->s->worker_memory_max;
+    hs.cap_fixed = true;
+}
+
+void
+health_workers_changed(struct monitor *m)
+{
+    if (m->s->worker_memory_auto && hs.cap_fixed && m->mold.pid > 0 &&
+        m->mold.ready)
+        health_derive_cap(m, &m->mold);
 }
 
 /* Measure worker nr; over the cap, it finishes its request and exits. */

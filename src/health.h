@@ -14,8 +14,13 @@
 struct monitor;
 struct child;
 
-/* A mold reported ready: the first one fixes an "auto" cap (logged). */
+/* A mold reported ready: the first one, and the one a reload booted,
+ * derive an "auto" cap (logged when it changes). */
 void health_mold_ready(struct monitor *m, const struct child *mold);
+
+/* TTIN / TTOU changed the wanted worker count: derive an "auto" cap
+ * again. */
+void health_workers_changed(struct monitor *m);
 
 /* Send STATUS= now (after an event; health_tick() refreshes it). */
 void health_status(struct monitor *m);

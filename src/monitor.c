@@ -442,6 +442,7 @@ monitor_scale(struct monitor *m, int delta)
         m->workers[n].stopping = true;
     }
     log_info("now %d workers", n);
+    health_workers_changed(m);
     monitor_request_workers(m);
     monitor_status(m);
 }

@@ -1,14 +1,14 @@
 #!/bin/sh
 # cgroup limits from fake v1 and v2 trees (PITCHFORK_CGROUP_ROOT and
 # PITCHFORK_CGROUP_SELF): the start-up line, the default worker count,
-# the "auto" worker memory cap, a refork when memory.current nears the
+# the "auto" worker memory cap (derived again after TTIN and HUP), a refork when memory.current nears the
 # limit; and a worker over an explicit memory cap is replaced.
 # SPDX-License-Identifier: MIT
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/lib-server.sh"
 
-plan 14
+plan 16
 
 APP="$top_srcdir/tests/systemd/app/config.ru"
 CPUS=$(nproc)
@@ -61,6 +61,14 @@ ok $? "the refork completes"
 sleep 1.5 # two more once-a-second checks, still above the limit
 is "$(grep -c 'reforking to re-share' "$SERVER_LOG")" 1 \
     "at most one such refork per spawn_timeout"
+echo 100000000 >"$V2/memory.current"
+kill -TTIN "$SERVER_PID"
+wait_for log_has "msg=\"worker_memory_max=auto: [0-9]+ bytes = \\(memory limit 1073741824 - mold [0-9]+\\) / \\($((want + 1)) workers \\+ 1\\)"
+ok $? "TTIN: the auto cap is derived again for $((want + 1)) workers"
+kill -HUP "$SERVER_PID"
+wait_for log_has 'reload done'
+wait_for sh -c "[ \$(grep -c 'worker_memory_max=auto: ' '$SERVER_LOG') -ge 3 ]"
+ok $? "HUP: the reloaded application's mold is measured and the cap derived again"
 stop_server
 
 # ---- an explicit cap: a worker holding more is replaced --------------------
