@@ -4,7 +4,8 @@
  * worker memory cap, the cgroup's memory.current against its limit
  * (which triggers a refork, as reforking re-shares memory), and what
  * systemd is told about it: STATUS= about once a second, RELOADING=1
- * ... READY=1 around a refork, EXTEND_TIMEOUT_USEC= during a slow boot.
+ * ... READY=1 around a refork, EXTEND_TIMEOUT_USEC= during a slow boot,
+ * reload or refork.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -243,23 +244,43 @@ health_refork_notify(struct monitor *m)
     }
 }
 
-/* While the initial boot is pending, let systemd's start timeout run to
- * the latest spawn deadline pitchfork itself allows, plus some slack. */
-static void
-health_extend_start(const struct monitor *m, int64_t now)
+/* The latest time a pending boot may take: a mold or worker not ready
+ * yet gets spawn_timeout from its spawn. */
+static int64_t
+health_pending_deadline(const struct monitor *m, int64_t deadline)
 {
     int64_t spawn = (int64_t)(m->s->spawn_timeout * NS_PER_SEC);
-    int64_t deadline = now + spawn;
+    const struct child *molds[] = {&m->mold, &m->next_mold};
 
-    if (m->announced_ready || m->stopping)
-        return;
-    if (m->mold.pid > 0 && !m->mold.ready)
-        deadline = m->mold.spawn_ns + spawn;
+    for (size_t i = 0; i < sizeof(molds) / sizeof(molds[0]); i++)
+        if (molds[i]->pid > 0 && !molds[i]->ready &&
+            molds[i]->spawn_ns + spawn > deadline)
+            deadline = molds[i]->spawn_ns + spawn;
     for (int i = 0; i < m->nworkers; i++) {
         const struct child *w = &m->workers[i];
         if (w->spawn_ns > 0 && !w->ready && w->spawn_ns + spawn > deadline)
             deadline = w->spawn_ns + spawn;
     }
+    return deadline;
+}
+
+/* While the initial boot, a reload or a refork is pending (between
+ * READY=1's), let systemd's start or reload timeout run to the latest
+ * spawn deadline pitchfork itself allows, plus some slack. */
+static void
+health_extend_timeout(const struct monitor *m, int64_t now)
+{
+    int64_t deadline;
+
+    if (m->stopping)
+        return;
+    if (!m->announced_ready)
+        deadline = health_pending_deadline(
+            m, now + (int64_t)(m->s->spawn_timeout * NS_PER_SEC));
+    else if (m->reloading || hs.reforking)
+        deadline = health_pending_deadline(m, now);
+    else
+        return;
     if (deadline > now)
         sdnotify("EXTEND_TIMEOUT_USEC=%lld",
                  (long long)((deadline - now + HEALTH_EXTEND_SLACK_NS) /
@@ -319,6 +340,6 @@ health_tick(struct monitor *m, int64_t now)
         return;
     hs.next_second = now + NS_PER_SEC;
     health_pressure(m, now);
-    health_extend_start(m, now);
+    health_extend_timeout(m, now);
     health_status_refresh(m);
 }

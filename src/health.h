@@ -27,8 +27,8 @@ void health_status(struct monitor *m);
 
 /* Every loop tick (about 100 ms): read one or a few workers' private
  * memory round-robin and recycle those over the cap; once a second,
- * refresh STATUS=, check the cgroup's memory pressure and extend the
- * start timeout of a slow boot. */
+ * refresh STATUS=, check the cgroup's memory pressure and extend
+ * systemd's timeout during a slow boot, reload or refork. */
 void health_tick(struct monitor *m, int64_t now);
 
 #endif

@@ -1,6 +1,6 @@
 #!/bin/sh
 # sd_notify from the monitor, recorded by a NOTIFY_SOCKET listener:
-# EXTEND_TIMEOUT_USEC= while the application boots, READY=1 once every
+# EXTEND_TIMEOUT_USEC= while the application boots (at start and reload), READY=1 once every
 # worker is ready, STATUS= with the listen-queue depth, WATCHDOG=1 with
 # WATCHDOG_USEC, RELOADING=1 + MONOTONIC_USEC= ... READY=1 around a HUP
 # reload and a USR2 refork, STOPPING=1 at shutdown.
@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/lib-server.sh"
 
-plan 17
+plan 18
 
 APP="$top_srcdir/tests/systemd/app/config.ru"
 NOTES="$TMPD/notify.out"
@@ -63,6 +63,9 @@ ok "$([ -n "$reloading" ] && echo 0 || echo 1)" "HUP: RELOADING=1"
 ok "$(sed -n "$((reloading + 1))p" "$NOTES" | grep -E -q '^MONOTONIC_USEC=[0-9]+$'; echo $?)" \
     "with MONOTONIC_USEC= in the same message"
 again=$(line '^READY=1$' "$reloading")
+extend=$(line '^EXTEND_TIMEOUT_USEC=[0-9]+$' "$reloading")
+ok "$([ -n "$extend" ] && [ "$extend" -lt "$again" ] && echo 0 || echo 1)" \
+    "EXTEND_TIMEOUT_USEC= while the reloaded application boots"
 ok "$([ -n "$again" ] && [ "$(line 'STATUS=gen 1 · 2/2' "$reloading")" -lt "$again" ] && echo 0 || echo 1)" \
     "READY=1 once every worker runs gen 1"
 is "$(awk -v a="$before" 'NR > a && /^(RELOADING|READY)=1$/' "$NOTES" | tr '\n' ' ')" \
