@@ -131,6 +131,7 @@ listeners_from_systemd(struct listeners *ls, int n, char **names)
         }
         l->fd = SD_LISTEN_FDS_START + i;
         l->nqueues = 1;
+        l->per_worker = 1;
         snprintf(l->name, sizeof(l->name), "%s",
                  names && names[i] && strcmp(names[i], "unknown") != 0
                      ? names[i] : "http");
@@ -303,6 +304,38 @@ listener_bind_unix(struct listener *l, const char *path, int backlog,
     return 0;
 }
 
+/* listen_queues_per_worker, or queues - 1 (at least 1), at most nq. */
+static int
+listeners_per_worker(const struct settings *s, int nq)
+{
+    int k = s->listen_queues_per_worker;
+
+    if (k == 0)
+        k = nq > 1 ? nq - 1 : 1;
+    return k > nq ? nq : k;
+}
+
+/* Warn when some queue has no worker waiting on it: its connections
+ * would wait until TTIN adds one. */
+static void
+listeners_check_queues(const char *addr, int nq, int per_worker,
+                       int workers)
+{
+    int unserved = 0;
+
+    for (int q = 0; q < nq; q++) {
+        bool served = false;
+        for (int nr = 0; nr < workers && nr < nq && !served; nr++)
+            served = ((q - nr) % nq + nq) % nq < per_worker;
+        unserved += !served;
+    }
+    if (unserved > 0)
+        log_warn("listen %s: %d of the %d queues have no worker waiting on "
+                 "them (%d workers, listen_queues_per_worker %d): their "
+                 "connections wait for one",
+                 addr, unserved, nq, workers, per_worker);
+}
+
 /*
  * Bind the queues of one TCP address: queue 0 from addr, the others to
  * the address queue 0 got (so that port 0 means one port), all with
@@ -320,10 +353,9 @@ listeners_bind_queues(struct listeners *ls, const struct settings *s,
                 addr, LISTENERS_MAX, nq);
         return -1;
     }
-    if (nq > s->workers)
-        log_warn("listen %s: listen_queues %d is more than the %d workers: "
-                 "connections on a queue without a worker wait for one",
-                 addr, nq, s->workers);
+    int per_worker = listeners_per_worker(s, nq);
+
+    listeners_check_queues(addr, nq, per_worker, s->workers);
     for (int q = 0; q < nq; q++) {
         struct listener *l = &ls->l[ls->n];
         const char *a = q == 0 ? addr : ls->l[ls->n - 1].addr;
@@ -333,10 +365,12 @@ listeners_bind_queues(struct listeners *ls, const struct settings *s,
         snprintf(l->name, sizeof(l->name), "http");
         l->queue = q;
         l->nqueues = nq;
+        l->per_worker = per_worker;
         ls->n++;
         if (nq > 1)
-            log_info("listening on %s (queue %d of %d, SO_REUSEPORT)",
-                     l->addr, q + 1, nq);
+            log_info("listening on %s (queue %d of %d, SO_REUSEPORT; "
+                     "each worker waits on %d)",
+                     l->addr, q + 1, nq, per_worker);
         else
             log_info("listening on %s%s", l->addr,
                      reuseport ? " (SO_REUSEPORT)" : "");
@@ -416,7 +450,9 @@ listeners_open(struct listeners *ls, const struct settings *s)
 bool
 listeners_serve(const struct listener *l, int nr)
 {
-    return l->nqueues <= 1 || l->queue == nr % l->nqueues;
+    int n = l->nqueues;
+
+    return n <= 1 || ((l->queue - nr % n) + n) % n < l->per_worker;
 }
 
 void

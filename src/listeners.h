@@ -22,6 +22,7 @@ struct listener {
     char port[8];      /* SERVER_PORT fallback: "8080", "" for UNIX */
     int queue;         /* index among the sockets of its address */
     int nqueues;       /* sockets bound for its address (listen_queues) */
+    int per_worker;    /* queues of its address each worker waits on */
 };
 
 struct listeners {
@@ -49,7 +50,8 @@ int listeners_queue_depth(const struct listeners *ls, unsigned *depth);
 
 /*
  * Whether worker nr waits on l: every worker waits on an address with one
- * queue; with listen_queues N, worker nr waits on queue nr % N only.
+ * queue; with listen_queues N and listen_queues_per_worker K, worker nr
+ * waits on queues nr % N to (nr + K - 1) % N.
  */
 bool listeners_serve(const struct listener *l, int nr);
 

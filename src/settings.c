@@ -89,8 +89,14 @@ const struct setting_def settings_table[] = {
      "SO_REUSEPORT on TCP sockets this server binds"},
     {"listen_queues", "PITCHFORK_LISTEN_QUEUES", 0, NULL, "queues:", SET_INT,
      F(listen_queues), NOCOUNT, 1, SETTINGS_MAX_QUEUES, "1",
-     "sockets (SO_REUSEPORT) per TCP address this server binds; worker N "
-     "waits on queue N % queues"},
+     "sockets (SO_REUSEPORT) per TCP address this server binds, shared "
+     "out between the workers"},
+    {"listen_queues_per_worker", "PITCHFORK_LISTEN_QUEUES_PER_WORKER", 0,
+     NULL, "queues_per_worker:", SET_INT, F(listen_queues_per_worker),
+     NOCOUNT, 1, SETTINGS_MAX_QUEUES, "queues - 1",
+     "queues of each address a worker waits on: worker N waits on queue N "
+     "% queues and the next ones (at most queues; default: queues - 1, at "
+     "least 1)"},
     {"config_file", "PITCHFORK_CONFIG", 'c', "config-file", NULL,
      SET_STRING, F(config_file), NOCOUNT, 0, 0, "",
      "Ruby configuration file (the upstream DSL)"},
@@ -619,5 +625,7 @@ settings_dump(const struct settings *s, FILE *out)
             (unsigned)s->listen_umask);
     fprintf(out, "listen_reuseport = %d\nlisten_queues = %d\n",
             s->listen_reuseport, s->listen_queues);
+    fprintf(out, "listen_queues_per_worker = %d\n",
+            s->listen_queues_per_worker);
     fprintf(out, "rack_env = %s\nrackup = %s\n", s->rack_env, s->rackup);
 }

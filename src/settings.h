@@ -43,6 +43,8 @@ struct settings {
     int listen_umask;             /* UNIX socket mode is 0666 & ~umask */
     bool listen_reuseport;        /* SO_REUSEPORT on TCP listeners */
     int listen_queues;            /* sockets per TCP address */
+    int listen_queues_per_worker; /* queues a worker waits on; 0: queues
+                                   * - 1, at least 1 */
     char *config_file;            /* -c FILE */
     char *rack_env;               /* RACK_ENV, -E */
     char *rackup;                 /* last argument, default config.ru */

@@ -44,8 +44,8 @@ log_has '127.0.0.1:1'
 ok "$([ $? != 0 ] && echo 0 || echo 1)" "the file's address is not used"
 log_has 'listen option tcp_defer_accept: is not supported by this server and is ignored'
 ok $? "tcp_defer_accept: is accepted with a warning"
-log_has 'listen option queues_per_worker: is not supported'
-ok $? "queues_per_worker: is accepted with a warning"
+log_has 'queues_per_worker'
+ok "$([ $? != 0 ] && echo 0 || echo 1)" "queues_per_worker: is accepted without a warning"
 for i in 1 2 3 4; do hcurl -o /dev/null "$(url /)"; done
 wait_for all_gen 1 2
 ok $? "the file's refork_after [3, false] applies (gen 1)"

@@ -2,14 +2,15 @@
 # The listen options, as settings and as the DSL options of listen: the
 # UNIX socket mode follows listen_umask, listen_reuseport sets
 # SO_REUSEPORT (another socket can bind the port only when both set it),
-# and listen_queues binds several sockets per TCP address whose
-# connections reach different workers.
+# listen_queues binds several sockets per TCP address whose connections
+# reach different workers, and listen_queues_per_worker says how many of
+# them each worker waits on (default: queues - 1).
 # SPDX-License-Identifier: MIT
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib-server.sh"
 [ -r /proc/net/tcp ] || skip_all "no /proc/net/tcp"
 
-plan 16
+plan 24
 
 # Listening TCP sockets (state 0A) on 127.0.0.1:PORT.
 listening() {
@@ -30,6 +31,21 @@ probe_reuseport() {
 
 # The worker numbers that answered 40 sequential requests (new
 # connections) on 127.0.0.1:PORT, sorted and unique.
+# The descriptors of PORT's listening sockets that worker NR waits on
+# (in its epoll set), one a line.
+waited() {
+    pid=$(ps -o pid=,args= --ppid "$SERVER_PID" |
+        awk -v w="worker[$2]" 'index($0, w) { print $1 }')
+    fds=$(ss -Hltnp "sport = :$1" | grep -o "pid=$pid,fd=[0-9]*" |
+        cut -d= -f3)
+    for e in /proc/"$pid"/fd/*; do
+        [ "$(readlink "$e")" = "anon_inode:[eventpoll]" ] || continue
+        awk '/^tfd:/ { print $2 }' /proc/"$pid"/fdinfo/"${e##*/}"
+    done | grep -x -F "$(printf '%s\n' $fds)" | sort -n
+}
+# How many of them.
+waits_on() { waited "$@" | wc -l | tr -d ' '; }
+
 workers_seen() {
     ruby -rnet/http -rjson -e 'seen = 40.times.map do
             JSON.parse(Net::HTTP.get(URI("http://127.0.0.1:#{ARGV[0]}/")))["_worker_nr"]
@@ -63,7 +79,7 @@ port=$(free_port)
 PITCHFORK_LISTEN_QUEUES=2 start_server "127.0.0.1:$port" -w 2 "$APPS/env.ru"
 is "$(listening "$port")" 2 "PITCHFORK_LISTEN_QUEUES=2: two sockets listen on the port"
 is "$(workers_seen "$port")" "0 1" "40 requests reach both workers"
-log_has 'listening on 127.0.0.1:[0-9]+ \(queue 2 of 2, SO_REUSEPORT\)'
+log_has 'listening on 127.0.0.1:[0-9]+ \(queue 2 of 2, SO_REUSEPORT; each worker waits on 1\)'
 ok $? "the log names each queue"
 stop_server
 
@@ -90,5 +106,34 @@ is "$(listening "$port")" 2 "DSL queues: 2: two sockets listen on the port"
 is "$(workers_seen "$port")" "0 1" "40 requests reach both workers"
 log_has 'level=warn'
 ok "$([ $? != 0 ] && echo 0 || echo 1)" "no warning for queues: and queues_per_worker: 1"
+is "$(waits_on "$port" 0) $(waits_on "$port" 1)" "1 1" \
+    "queues_per_worker: 1: each worker waits on one queue"
+stop_server
+
+# Upstream's default: each worker waits on all queues but one.
+port=$(free_port)
+PITCHFORK_LISTEN_QUEUES=3 start_server "127.0.0.1:$port" -w 3 "$APPS/env.ru"
+is "$(waits_on "$port" 0) $(waits_on "$port" 1) $(waits_on "$port" 2)" \
+    "2 2 2" "3 queues: by default each worker waits on 2 of them"
+log_has 'queue 3 of 3, SO_REUSEPORT; each worker waits on 2'
+ok $? "the log says so"
+ok "$([ "$(waited "$port" 0)" != "$(waited "$port" 1)" ] && echo 0 || echo 1)" \
+    "worker 0 and worker 1 wait on different queues"
+is "$(for nr in 0 1 2; do waited "$port" $nr; done | sort -u | wc -l | tr -d ' ')" 3 \
+    "every queue has a worker"
+stop_server
+
+port=$(free_port)
+PITCHFORK_LISTEN_QUEUES=3 start_server "127.0.0.1:$port" -w 1 "$APPS/env.ru"
+log_has 'level=warn .*1 of the 3 queues have no worker waiting on them \(1 workers, listen_queues_per_worker 2\)'
+ok $? "a queue no worker waits on is a warning"
+stop_server
+
+port=$(free_port)
+PITCHFORK_LISTEN_QUEUES=3 PITCHFORK_LISTEN_QUEUES_PER_WORKER=5 \
+    start_server "127.0.0.1:$port" -w 1 "$APPS/env.ru"
+is "$(waits_on "$port" 0)" 3 "queues_per_worker above queues: all of them"
+log_has 'level=warn'
+ok "$([ $? != 0 ] && echo 0 || echo 1)" "and no queue lacks a worker"
 stop_server
 done_testing

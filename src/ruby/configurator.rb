@@ -161,14 +161,8 @@ module Pitchfork
       set_integer(:listen_queues, value)
     end
 
-    # Each worker waits on one queue of each address: only 1 is honoured.
     def listen_queues_per_worker(value)
-      set_integer(:queues_per_worker, value)
-      @settings.delete(:queues_per_worker)
-      return if value == 1
-      @warnings << "listen option queues_per_worker: is not supported " \
-                   "with a value other than 1 (each worker waits on one " \
-                   "queue) and is ignored"
+      set_integer(:listen_queues_per_worker, value)
     end
 
     def set_integer(name, value)
