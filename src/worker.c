@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -411,10 +412,25 @@ worker_bad_request(struct rack_conn *c)
     response_error(c, status, body);
 }
 
+/* A UNIX stream peer that closed its end sets both shutdown bits on ours:
+ * poll() reports POLLHUP (a peer that only shut down writing does not). */
+static bool
+worker_unix_peer_gone(const struct rack_conn *c)
+{
+    struct pollfd p = {.fd = c->fd, .events = 0};
+
+    if (poll(&p, 1, 0) < 0) {
+        log_sys(LOGL_DEBUG, "poll a UNIX client for POLLHUP");
+        return false;
+    }
+    return (p.revents & POLLHUP) != 0;
+}
+
 /*
- * check_client_connection: a TCP client whose connection is already
- * closing (it gave up waiting in the listen queue) is not worth calling
- * the app for, as upstream does.  UNIX sockets have no such state.
+ * check_client_connection: a client that gave up waiting in the listen
+ * queue is not worth calling the app for, as upstream does.  A TCP
+ * connection is gone when its state is closing (CLOSE_WAIT and later), a
+ * UNIX one when its peer closed it.
  */
 static bool
 worker_client_gone(const struct rack_conn *c)
@@ -422,8 +438,10 @@ worker_client_gone(const struct rack_conn *c)
     struct tcp_info ti;
     socklen_t len = sizeof(ti);
 
-    if (c->listener == NULL || c->listener->family == AF_UNIX)
+    if (c->listener == NULL)
         return false;
+    if (c->listener->family == AF_UNIX)
+        return worker_unix_peer_gone(c);
     if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0) {
         log_sys(LOGL_DEBUG, "getsockopt TCP_INFO");
         return false;
@@ -455,7 +473,10 @@ worker_request_body(VALUE arg)
 
     if (r == 1 && rq->w->settings->check_client_connection &&
         worker_client_gone(c)) {
-        log_debug("client gone before the app was called: skipped");
+        log_info("client gone before the app was called: %.*s not served",
+                 (int)c->parser.req.target.len > 200
+                     ? 200 : (int)c->parser.req.target.len,
+                 c->buf + c->parser.req.target.off);
     } else if (r == 1) {
         rq->result = response_serve(c, rq->w->app);
     } else if (r == -3) {

@@ -1,9 +1,13 @@
 # frozen_string_literal: true
 # For the process-model tests: answers with the worker's identity; a few
 # paths misbehave on purpose.  PF_MARK names a file written when a slow
-# request starts, PF_BODY the body prefix (changed by the reload test).
+# request starts, PF_BODY the body prefix (changed by the reload test),
+# PF_CALLS a file that gets each request's path.
 # SPDX-License-Identifier: MIT
 run lambda { |env|
+  if ENV["PF_CALLS"]
+    File.write(ENV["PF_CALLS"], "#{env["PATH_INFO"]}\n", mode: "a")
+  end
   case env["PATH_INFO"]
   when "/sleep"
     File.write(ENV["PF_MARK"], "#{$$}\n") if ENV["PF_MARK"]
