@@ -551,6 +551,14 @@ monitor_timeouts(struct monitor *m, int64_t now)
             monitor_count_spawn_error(m, false);
         }
     }
+    if (refork_promotion_overdue(m, now)) {
+        log_event_for(LOGL_ERR, "kill", -1, m->next_mold.generation, NULL,
+                      "promoted worker pid %ld passed timeout + cleanup in "
+                      "its last request: SIGKILL",
+                      (long)m->next_mold.pid);
+        monitor_kill(&m->next_mold, SIGKILL);
+        m->next_mold.killed = true;
+    }
     for (int i = 0; i < 2; i++) {
         struct child *c = molds[i];
         if (c->pid > 0 && !c->ready && !c->killed &&

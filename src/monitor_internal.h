@@ -55,6 +55,7 @@ struct monitor {
     int64_t stop_deadline;
     int64_t watchdog_ns, watchdog_next;
     int64_t refork_not_before; /* backoff after a failed refork */
+    int promoted_nr;         /* slot of next_mold while it is promoting */
     pid_t reaped[REAPED_RING]; /* unknown pids reaped, for late reports */
     size_t reaped_next;
     int status;              /* exit status */
@@ -78,6 +79,10 @@ int monitor_boot_mold(struct monitor *m, struct child *c);
 int refork_promote(struct monitor *m, int nr, const char *why);
 /* USR2: promote the busiest eligible worker of the current generation. */
 void refork_manual(struct monitor *m);
+/* While the next mold is a promoted worker still serving its request,
+ * hold its spawn_timeout clock (it starts once the request is done).
+ * True when that request passed timeout + cleanup: kill it. */
+bool refork_promotion_overdue(struct monitor *m, int64_t now);
 /* The mold died: promote the busiest worker when reforking is on.
  * Returns 0, or -1 when the caller must boot a fresh mold. */
 int refork_replace_mold(struct monitor *m);

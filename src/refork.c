@@ -67,6 +67,7 @@ refork_promote(struct monitor *m, int nr, const char *why)
     m->next_mold = *w;
     m->next_mold.ready = false;
     m->next_mold.promoting = true;
+    m->promoted_nr = nr;
     m->next_mold.generation = m->next_gen++;
     m->next_mold.spawn_ns = shm_now_ns();
     if (monitor_epoll_retag(m, w->ctl_fd, TAG_NEXT_MOLD, 0) < 0)
@@ -76,6 +77,22 @@ refork_promote(struct monitor *m, int nr, const char *why)
     w->spawn_ns = -1;
     monitor_status(m);
     return 0;
+}
+
+bool
+refork_promotion_overdue(struct monitor *m, int64_t now)
+{
+    struct child *c = &m->next_mold;
+    const struct shm_slot *slot = &m->slots[m->promoted_nr];
+    int64_t grace = (int64_t)(m->s->cleanup_timeout * NS_PER_SEC);
+    int64_t dl;
+
+    if (c->pid <= 0 || !c->promoting || c->killed ||
+        atomic_load(&slot->state) != SHM_BUSY)
+        return false;
+    c->spawn_ns = now;
+    dl = atomic_load(&slot->deadline_ns);
+    return dl > 0 && now > dl + grace;
 }
 
 /* The eligible worker that served the most requests, or -1. */
