@@ -57,6 +57,27 @@ cgroup_bytes(const char *root, const char *dir, const char *file)
     return v;
 }
 
+/* The value of key in a "key value" file such as memory.stat, or 0. */
+static uint64_t
+cgroup_stat(const char *root, const char *dir, const char *file,
+            const char *key)
+{
+    char path[4096], line[256];
+    size_t n = strlen(key);
+    unsigned long long v = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s%s/%s", root, dir, file);
+    if ((f = fopen(path, "re")) == NULL)
+        return 0;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (strncmp(line, key, n) == 0 && line[n] == ' ' &&
+            sscanf(line + n + 1, "%llu", &v) == 1)
+            break;
+    fclose(f);
+    return v;
+}
+
 /* True when the comma list controllers names ctl; "" matches "" only. */
 static bool
 cgroup_has_controller(const char *controllers, const char *ctl)
@@ -116,6 +137,8 @@ cgroup_read_v2(struct cgroup_limits *cg, const char *root, const char *path)
     cg->memory_current = cgroup_bytes(root, path, "memory.current");
     if (cg->memory_current == CGROUP_UNLIMITED)
         cg->memory_current = 0;
+    cg->memory_inactive_file =
+        cgroup_stat(root, path, "memory.stat", "inactive_file");
     if (cgroup_file(root, path, "cpu.max", buf, sizeof(buf)) == 0 &&
         sscanf(buf, "%31s %llu", quota, &period) == 2 &&
         strcmp(quota, "max") != 0 && period > 0)
@@ -136,6 +159,9 @@ cgroup_read_v1(struct cgroup_limits *cg, const char *root, const char *mem,
     cg->memory_current = cgroup_bytes(root, dir, "memory.usage_in_bytes");
     if (cg->memory_current == CGROUP_UNLIMITED)
         cg->memory_current = 0;
+    /* total_: with the descendants, as usage_in_bytes counts them. */
+    cg->memory_inactive_file =
+        cgroup_stat(root, dir, "memory.stat", "total_inactive_file");
     snprintf(dir, sizeof(dir), "/cpu%s", cpu);
     if (cgroup_file(root, dir, "cpu.cfs_quota_us", buf, sizeof(buf)) == 0 &&
         sscanf(buf, "%lld", &quota) == 1 && quota > 0 &&
@@ -150,8 +176,8 @@ cgroup_read(struct cgroup_limits *cg, const char *root,
 {
     char mem[4096], cpu[4096], unified[4096];
 
-    *cg = (struct cgroup_limits){0, CGROUP_UNLIMITED, CGROUP_UNLIMITED, 0,
-                                 0};
+    *cg = (struct cgroup_limits){.memory_max = CGROUP_UNLIMITED,
+                                 .memory_high = CGROUP_UNLIMITED};
     if (cgroup_path(proc_cgroup, "memory", mem, sizeof(mem)) == 0) {
         if (cgroup_path(proc_cgroup, "cpu", cpu, sizeof(cpu)) < 0)
             cpu[0] = '\0';
@@ -167,6 +193,14 @@ cgroup_read(struct cgroup_limits *cg, const char *root,
         return -1;
     }
     return 0;
+}
+
+uint64_t
+cgroup_working_set(const struct cgroup_limits *cg)
+{
+    if (cg->memory_inactive_file >= cg->memory_current)
+        return 0;
+    return cg->memory_current - cg->memory_inactive_file;
 }
 
 int

@@ -17,6 +17,8 @@ struct cgroup_limits {
     uint64_t memory_max;     /* bytes or CGROUP_UNLIMITED */
     uint64_t memory_high;    /* bytes or CGROUP_UNLIMITED (v2 only) */
     uint64_t memory_current; /* bytes, 0 when unknown */
+    uint64_t memory_inactive_file; /* page cache the kernel reclaims
+                                    * first (memory.stat), 0 when unknown */
     double cpus;             /* quota / period, 0 when unlimited */
 };
 
@@ -28,6 +30,10 @@ struct cgroup_limits {
  */
 int cgroup_read(struct cgroup_limits *cg, const char *root,
                 const char *proc_cgroup);
+
+/* memory_current less memory_inactive_file: what the processes hold,
+ * not the page cache that would be reclaimed before any limit bites. */
+uint64_t cgroup_working_set(const struct cgroup_limits *cg);
 
 /* cgroup_read() with PITCHFORK_CGROUP_ROOT (default /sys/fs/cgroup). */
 int cgroup_read_self(struct cgroup_limits *cg);

@@ -165,14 +165,15 @@ health_busiest(const struct monitor *m, int skip)
     return best;
 }
 
-/* memory.current within 10% of memory.high (or of the limit): refork,
- * at most once per spawn_timeout, when reforking is on. */
+/* The cgroup's working set (memory.current less inactive page cache)
+ * within 10% of memory.high (or of the limit): refork, at most once per
+ * spawn_timeout, when reforking is on. */
 static void
 health_pressure(struct monitor *m, int64_t now)
 {
     struct cgroup_limits cg;
-    uint64_t limit;
-    char f[2][64], why[96];
+    uint64_t limit, used;
+    char f[3][64], why[96];
     int nr;
 
     if (m->s->nrefork_after == 0 || m->next_mold.pid != 0 ||
@@ -181,22 +182,24 @@ health_pressure(struct monitor *m, int64_t now)
         return;
     limit = cg.memory_high != CGROUP_UNLIMITED ? cg.memory_high
                                                : cg.memory_max;
-    if (limit == CGROUP_UNLIMITED || cg.memory_current < limit / 10 * 9)
+    used = cgroup_working_set(&cg);
+    if (limit == CGROUP_UNLIMITED || used < limit / 10 * 9)
         return;
     hs.pressure_not_before =
         now + (int64_t)(m->s->spawn_timeout * NS_PER_SEC);
     snprintf(f[0], sizeof(f[0]), "CGROUP_MEMORY_CURRENT=%llu",
              (unsigned long long)cg.memory_current);
-    snprintf(f[1], sizeof(f[1]), "CGROUP_MEMORY_LIMIT=%llu",
+    snprintf(f[1], sizeof(f[1]), "CGROUP_MEMORY_INACTIVE_FILE=%llu",
+             (unsigned long long)cg.memory_inactive_file);
+    snprintf(f[2], sizeof(f[2]), "CGROUP_MEMORY_LIMIT=%llu",
              (unsigned long long)limit);
-    log_event(LOGL_WARN, "memory", (const char *[]){f[0], f[1], NULL},
-              "the cgroup uses %llu of %llu bytes: reforking to re-share "
-              "memory",
-              (unsigned long long)cg.memory_current,
-              (unsigned long long)limit);
-    snprintf(why, sizeof(why), "memory.current %llu near %llu",
-             (unsigned long long)cg.memory_current,
-             (unsigned long long)limit);
+    log_event(LOGL_WARN, "memory", (const char *[]){f[0], f[1], f[2], NULL},
+              "the cgroup uses %llu of %llu bytes, not counting %llu of "
+              "inactive page cache: reforking to re-share memory",
+              (unsigned long long)used, (unsigned long long)limit,
+              (unsigned long long)cg.memory_inactive_file);
+    snprintf(why, sizeof(why), "memory in use %llu near %llu",
+             (unsigned long long)used, (unsigned long long)limit);
     nr = health_busiest(m, -1);
     if (nr < 0 || (refork_promote(m, nr, why) < 0 &&
                    ((nr = health_busiest(m, nr)) < 0 ||

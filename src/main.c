@@ -93,8 +93,8 @@ main_limits(struct settings *s)
     char mem[32], high[32], cap[32], f[5][64];
 
     if (cgroup_read_self(&cg) < 0)
-        cg = (struct cgroup_limits){0, CGROUP_UNLIMITED, CGROUP_UNLIMITED,
-                                    0, 0};
+        cg = (struct cgroup_limits){.memory_max = CGROUP_UNLIMITED,
+                                    .memory_high = CGROUP_UNLIMITED};
     if (s->workers == 0)
         s->workers = cgroup_default_workers(&cg);
     main_bytes(mem, sizeof(mem), cg.memory_max);

@@ -51,6 +51,15 @@ test_v1(void)
     is_int(cg.version, 1, "v1 detected (memory controller in v1)");
     is_int((long long)cg.memory_max, 67108864, "v1 memory limit");
     is_int((long long)cg.memory_current, 1048576, "v1 usage");
+    is_int((long long)cg.memory_inactive_file, 0, "v1 no memory.stat: 0");
+    put("memory/system.slice/app.service/memory.stat",
+        "cache 800000\ninactive_file 5\ntotal_cache 900000\n"
+        "total_inactive_file 524288\n");
+    cgroup_read(&cg, root, self);
+    is_int((long long)cg.memory_inactive_file, 524288,
+           "v1 total_inactive_file (with descendants)");
+    is_int((long long)cgroup_working_set(&cg), 524288,
+           "v1 working set: usage less inactive page cache");
     ok(cg.memory_high == CGROUP_UNLIMITED, "v1 has no memory.high");
     ok(cg.cpus == 1.5, "v1 cpu quota 1.5");
     ok(cgroup_default_workers(&cg) <= 2, "workers bounded by quota");
@@ -77,6 +86,12 @@ test_v2(void)
     is_int((long long)cg.memory_max, 134217728, "v2 memory.max");
     ok(cg.memory_high == CGROUP_UNLIMITED, "v2 memory.high max");
     is_int((long long)cg.memory_current, 4096, "v2 memory.current");
+    put("system.slice/web.service/memory.stat",
+        "anon 100\nfile 9000\nactive_file 3\ninactive_file 8192\n");
+    cgroup_read(&cg, root, self);
+    is_int((long long)cg.memory_inactive_file, 8192, "v2 inactive_file");
+    is_int((long long)cgroup_working_set(&cg), 0,
+           "v2 working set is 0 when the cache exceeds memory.current");
     ok(cg.cpus == 2.0, "v2 cpu.max 2 CPUs");
     put("system.slice/web.service/cpu.max", "max 100000\n");
     cgroup_read(&cg, root, self);

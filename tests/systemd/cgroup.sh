@@ -8,7 +8,7 @@
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/lib-server.sh"
 
-plan 16
+plan 17
 
 APP="$top_srcdir/tests/systemd/app/config.ru"
 CPUS=$(nproc)
@@ -53,9 +53,14 @@ is "$cap" "$(((1073741824 - ${mold:-0}) / (want + 1)))" \
     "auto: cap = (limit - mold) / (workers + 1)"
 log_has 'event=memory'
 ok $((!$?)) "no memory event below 90% of the limit"
+printf 'anon 1\ninactive_file 200000000\n' >"$V2/memory.stat"
 echo 990000000 >"$V2/memory.current"
-wait_for log_has 'event=memory cgroup_memory_current=990000000 cgroup_memory_limit=1073741824 msg="the cgroup uses 990000000 of 1073741824 bytes: reforking'
-ok $? "memory.current above 90% of memory.max: a refork"
+sleep 1.5 # two once-a-second checks
+log_has 'event=memory'
+ok $((!$?)) "no refork while inactive page cache keeps the usage below 90%"
+echo 'inactive_file 1000000' >"$V2/memory.stat"
+wait_for log_has 'event=memory cgroup_memory_current=990000000 cgroup_memory_inactive_file=1000000 cgroup_memory_limit=1073741824 msg="the cgroup uses 989000000 of 1073741824 bytes, not counting 1000000 of inactive page cache: reforking'
+ok $? "memory.current less inactive_file above 90% of memory.max: a refork"
 wait_for log_has 'refork done: every worker is gen 1'
 ok $? "the refork completes"
 sleep 1.5 # two more once-a-second checks, still above the limit
