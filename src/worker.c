@@ -50,7 +50,6 @@
 #define EV_PIPE 0xfffffff1u
 
 static volatile sig_atomic_t worker_sig_stop;  /* TERM, QUIT */
-static volatile sig_atomic_t worker_sig_quick; /* INT */
 static volatile sig_atomic_t worker_sig_pipe_wr = -1;
 
 /* What the loop keeps between requests. */
@@ -79,12 +78,12 @@ worker_on_signal(int sig)
     unsigned char b = (unsigned char)sig;
     int fd = worker_sig_pipe_wr;
 
+    /* INT: quick shutdown, at once, as upstream's exit!(0): no hook,
+     * no at_exit; the monitor reaps and replaces the worker. */
+    if (sig == SIGINT)
+        _exit(0);
     if (sig == SIGTERM || sig == SIGQUIT)
         worker_sig_stop = 1;
-    else if (sig == SIGINT) {
-        worker_sig_quick = 1;
-        rack_io_cancel();
-    }
     if (fd >= 0)
         (void)!write(fd, &b, 1); /* full pipe: a wakeup is pending anyway */
     errno = saved;
@@ -551,7 +550,7 @@ worker_accept(struct worker *w, struct worker_state *ws, size_t i)
                               .status = Qnil, .headers = Qnil,
                               .error = Qnil};
 
-        if (worker_sig_stop || worker_sig_quick || ws->stop || ws->promote)
+        if (worker_sig_stop || ws->stop || ws->promote)
             return true;
         c.fd = accept4(l->fd, (struct sockaddr *)&c.peer, &c.peerlen,
                        SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -615,7 +614,7 @@ worker_loop(struct worker *w, struct worker_state *ws)
 
         /* The soft timeout's SystemExit may land after the request, in
          * a wait, where nothing else would end the worker. */
-        if (worker_sig_quick || rack_info_timed_out())
+        if (rack_info_timed_out())
             return WORKER_EXIT_OK;
         if (worker_sig_stop && !ws->stop) {
             ws->stop = true;
