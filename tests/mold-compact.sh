@@ -26,6 +26,12 @@ stop_server
 
 ok "$([ -n "$on" ] && [ -n "$off" ] && echo 0 || echo 1)" \
     "the molds' memory was read ($on MiB, $off MiB)"
-ok "$([ "$((off - on))" -ge 30 ] && echo 0 || echo 1)" \
-    "the compacted mold holds at least 30 MiB less ($on MiB vs $off MiB)"
+# AddressSanitizer's allocator keeps freed chunks in its quarantine and
+# malloc_trim(3) cannot return them: the difference only shows without it.
+if ldd "$PITCHFORK" | grep -q libasan; then
+    skip "AddressSanitizer build: malloc_trim has nothing to trim"
+else
+    ok "$([ "$((off - on))" -ge 30 ] && echo 0 || echo 1)" \
+        "the compacted mold holds at least 30 MiB less ($on MiB vs $off MiB)"
+fi
 done_testing

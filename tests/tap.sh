@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 #   plan N | skip_all REASON | ok STATUS DESCRIPTION | is GOT WANT DESC
-#   diag TEXT | done_testing
+#   skip REASON | diag TEXT | done_testing
 # STATUS is a shell status: 0 passes.
 
 tap_n=0
@@ -17,6 +17,11 @@ plan() {
 skip_all() {
     echo "1..0 # SKIP $*"
     exit 0
+}
+
+skip() {
+    tap_n=$((tap_n + 1))
+    echo "ok $tap_n # SKIP $*"
 }
 
 diag() {
