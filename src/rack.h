@@ -57,12 +57,9 @@ extern struct rack_conn *rack_current;
 void rack_io_set_deadline(int64_t deadline_ns);
 int64_t rack_io_deadline(void);
 
-/* Make waits fail at once with ECANCELED (quick shutdown). */
-void rack_io_cancel(void);
-
 /*
  * Wait until fd is ready for events (POLLIN/POLLOUT) without the GVL.
- * Returns 0, or -1 with errno ETIMEDOUT (deadline), ECANCELED, or a poll
+ * Returns 0, or -1 with errno ETIMEDOUT (deadline) or a poll
  * error.  May raise a pending Ruby interrupt (Thread#raise); callers must
  * not own unprotected resources.
  */

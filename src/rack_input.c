@@ -299,8 +299,6 @@ input_fill_once(struct input *in)
         rb_raise(pfruby_eClientShutdown,
                  "timed out reading the request body (%llu bytes received)",
                  (unsigned long long)in->stored);
-    if (errno == ECANCELED)
-        rb_raise(pfruby_eClientShutdown, "server shutting down");
     rb_sys_fail("read(client)");
 }
 

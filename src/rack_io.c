@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -24,7 +23,6 @@
 #include "shm.h"
 
 static int64_t rack_io_deadline_ns;
-static volatile sig_atomic_t rack_io_cancelled;
 
 void
 rack_io_set_deadline(int64_t deadline_ns)
@@ -36,12 +34,6 @@ int64_t
 rack_io_deadline(void)
 {
     return rack_io_deadline_ns;
-}
-
-void
-rack_io_cancel(void)
-{
-    rack_io_cancelled = 1;
 }
 
 struct rack_poll {
@@ -83,10 +75,6 @@ rack_io_wait(int fd, short events)
     struct rack_poll p = {.pfd = {.fd = fd, .events = events}};
 
     for (;;) {
-        if (rack_io_cancelled) {
-            errno = ECANCELED;
-            return -1;
-        }
         p.timeout_ms = rack_io_timeout_ms();
         if (p.timeout_ms == 0) {
             errno = ETIMEDOUT;
