@@ -13,7 +13,8 @@
 #include <sys/types.h>
 
 enum ctl_type {
-    CTL_SPAWN = 1,  /* monitor -> mold: fork worker nr */
+    CTL_SPAWN = 1,  /* monitor -> mold: fork worker nr (or the service
+                     * worker: CTL_NR_SERVICE) */
     CTL_SPAWNED,    /* intermediate -> monitor: pid; fds [channel, pidfd] */
     CTL_READY,      /* child -> monitor: booted and serving/able to fork */
     CTL_STOP,       /* monitor -> child: finish the request and exit */
@@ -32,10 +33,16 @@ enum ctl_type {
 #define CTL_HOOK_MONITOR_READY 0x1u /* after_monitor_ready */
 #define CTL_HOOK_WORKER_EXITED 0x2u /* after_worker_exit */
 #define CTL_HOOK_HARD_TIMEOUT 0x4u  /* after_worker_hard_timeout */
+#define CTL_HOOK_SERVICE 0x8u       /* before_service_worker_ready: the
+                                     * monitor keeps a service worker */
+
+/* The nr of CTL_SPAWN and CTL_SPAWNED for the service worker. */
+#define CTL_NR_SERVICE (-2)
 
 struct ctl_msg {
     uint32_t type;       /* enum ctl_type */
-    int32_t nr;          /* worker number, -1 for the mold */
+    int32_t nr;          /* worker number, -1 for the mold,
+                          * CTL_NR_SERVICE for the service worker */
     uint32_t generation;
     int32_t pid;
     uint64_t arg;        /* message-specific */

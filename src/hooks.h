@@ -1,8 +1,8 @@
 /*
- * The configuration file's hooks, run in the Ruby processes (the mold
- * and the workers) at the places upstream pitchfork runs them; those
- * upstream runs in its monitor run in the mold, told over its control
- * socket.  See man/pitchfork.conf.5 for where each one runs.
+ * The configuration file's hooks, run in the Ruby processes (the mold,
+ * the workers and the service worker) at the places upstream pitchfork
+ * runs them; those upstream runs in its monitor run in the mold, told
+ * over its control socket.  See man/pitchfork.conf.5 for where each one runs.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -25,6 +25,8 @@ enum hook {
     HOOK_BEFORE_WORKER_EXIT,
     HOOK_AFTER_WORKER_EXIT,
     HOOK_AFTER_REQUEST_COMPLETE,
+    HOOK_BEFORE_SERVICE_WORKER_READY,
+    HOOK_BEFORE_SERVICE_WORKER_EXIT,
     HOOK_MAX
 };
 
@@ -50,6 +52,10 @@ void hooks_log_error(const char *context, VALUE exc);
 /* A Pitchfork::Worker for the hooks (nr -1: a mold), pinned for the
  * life of the process when keep is true. */
 VALUE hooks_worker(int nr, unsigned generation, pid_t pid, bool keep);
+
+/* A Pitchfork::Service for the service worker's hooks (nr nil), pinned
+ * for the life of the process; Qnil after logging on failure. */
+VALUE hooks_service(unsigned generation, pid_t pid);
 
 /* A Pitchfork::ExitStatus for after_worker_exit. */
 VALUE hooks_exit_status(pid_t pid, int wait_status);

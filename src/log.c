@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <systemd/sd-journal.h>
@@ -23,17 +24,39 @@
 #define LOG_LINE_MAX 8192
 #define LOG_FIELDS_MAX 16
 
+/* Entries of the application's output longer than this are split; a
+ * partial line is held until its newline or this size. */
+#define LOG_APP_MAX 65536
+
+/* fd 1 or 2 as log_init() found it: what it was, and whether what is
+ * written to it belongs in the journal. */
+struct log_stdfd {
+    bool journal;
+    dev_t dev;
+    ino_t ino;
+};
+
+/* A partial line of the application's output, held until its newline. */
+struct log_partial {
+    char *buf;
+    size_t len;
+    size_t cap;
+};
+
 static struct {
     bool journal;
     bool debug;
     const char *role;
     int worker;
     unsigned generation;
-} log_state = {false, false, "monitor", -1, 0};
+    struct log_stdfd stdfd[3];      /* indexed by fd; 0 unused */
+    struct log_partial partial[3];  /* indexed by fd; 0 unused */
+} log_state = {.journal = false, .debug = false, .role = "monitor",
+               .worker = -1, .generation = 0};
 
-/* True when fd 2 is the stream JOURNAL_STREAM names ("dev:ino"). */
+/* True when fd is the stream JOURNAL_STREAM names ("dev:ino"). */
 static bool
-log_stderr_is_journal(void)
+log_fd_is_journal_stream(int fd)
 {
     const char *js = getenv("JOURNAL_STREAM");
     unsigned long long dev, ino;
@@ -41,10 +64,32 @@ log_stderr_is_journal(void)
 
     if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2)
         return false;
-    if (fstat(STDERR_FILENO, &st) < 0)
+    if (fstat(fd, &st) < 0)
         return false;
     return (unsigned long long)st.st_dev == dev &&
            (unsigned long long)st.st_ino == ino;
+}
+
+/*
+ * Record what fds 1 and 2 are.  Under the journal, a standard stream
+ * carries the application's output to the journal when it is the
+ * journal's stream (auto) or whatever it is (PITCHFORK_LOG=journal).
+ */
+static void
+log_record_stdfds(enum log_target target)
+{
+    for (int fd = STDOUT_FILENO; fd <= STDERR_FILENO; fd++) {
+        struct log_stdfd *s = &log_state.stdfd[fd];
+        struct stat st;
+
+        s->journal = false;
+        if (!log_state.journal || fstat(fd, &st) < 0)
+            continue; /* not logging to the journal, or fd is closed */
+        s->dev = st.st_dev;
+        s->ino = st.st_ino;
+        s->journal = target == LOG_TARGET_JOURNAL ||
+                     log_fd_is_journal_stream(fd);
+    }
 }
 
 void
@@ -52,9 +97,30 @@ log_init(enum log_target target, bool debug)
 {
     log_state.debug = debug;
     if (target == LOG_TARGET_AUTO)
-        log_state.journal = log_stderr_is_journal();
+        log_state.journal = log_fd_is_journal_stream(STDERR_FILENO);
     else
         log_state.journal = target == LOG_TARGET_JOURNAL;
+    log_record_stdfds(target);
+}
+
+bool
+log_journal(void)
+{
+    return log_state.journal;
+}
+
+bool
+log_fd_journal(int fd)
+{
+    struct stat st;
+
+    if (fd != STDOUT_FILENO && fd != STDERR_FILENO)
+        return false;
+    if (!log_state.journal || !log_state.stdfd[fd].journal)
+        return false;
+    /* Reopened (IO#reopen, dup2) elsewhere: no longer the journal's. */
+    return fstat(fd, &st) == 0 && st.st_dev == log_state.stdfd[fd].dev &&
+           st.st_ino == log_state.stdfd[fd].ino;
 }
 
 void
@@ -201,25 +267,36 @@ log_to_stderr(enum log_level level, struct log_who who, const char *event,
     (void)!write(STDERR_FILENO, l.buf, l.len);
 }
 
-static void
-log_to_journal(enum log_level level, struct log_who who, const char *event,
-               const char *const *fields, const char *msg)
+/*
+ * Send one journal entry: MESSAGE (len bytes of msg, newlines kept),
+ * PRIORITY, SYSLOG_IDENTIFIER and the PITCHFORK_* fields of who, event
+ * and fields.  Returns 0, or -1 with errno (ENOMEM, or what
+ * sd_journal_sendv() failed with).
+ */
+static int
+log_journal_send(int priority, struct log_who who, const char *event,
+                 const char *const *fields, const char *msg, size_t len)
 {
+    static const char prefix[] = "MESSAGE=";
     struct iovec iov[LOG_FIELDS_MAX + 8];
     char f[LOG_FIELDS_MAX + 8][256];
     char *message;
     size_t n = 0;
+    int r;
 
-    if (asprintf(&message, "MESSAGE=%s", msg) < 0)
-        return;
-    iov[n++] = (struct iovec){message, strlen(message)};
+    message = malloc(sizeof(prefix) - 1 + len);
+    if (message == NULL)
+        return -1;
+    memcpy(message, prefix, sizeof(prefix) - 1);
+    memcpy(message + sizeof(prefix) - 1, msg, len);
+    iov[n++] = (struct iovec){message, sizeof(prefix) - 1 + len};
 #define ADDF(...)                                                         \
     do {                                                                  \
         int w_ = snprintf(f[n], sizeof(f[n]), __VA_ARGS__);               \
         iov[n] = (struct iovec){f[n], w_ < 0 ? 0 : strlen(f[n])};          \
         n++;                                                              \
     } while (0)
-    ADDF("PRIORITY=%d", (int)level);
+    ADDF("PRIORITY=%d", priority);
     ADDF("SYSLOG_IDENTIFIER=pitchfork");
     ADDF("PITCHFORK_ROLE=%s", log_state.role);
     ADDF("PITCHFORK_PID=%ld", (long)getpid());
@@ -232,8 +309,22 @@ log_to_journal(enum log_level level, struct log_who who, const char *event,
     for (size_t i = 0; fields && fields[i] && i < LOG_FIELDS_MAX; i++)
         ADDF("PITCHFORK_%s", fields[i]);
 #undef ADDF
-    (void)sd_journal_sendv(iov, (int)n); /* no journal: nothing to do */
+    r = sd_journal_sendv(iov, (int)n); /* 0 when there is no journald */
     free(message);
+    if (r < 0) {
+        errno = -r;
+        return -1;
+    }
+    return 0;
+}
+
+static void
+log_to_journal(enum log_level level, struct log_who who, const char *event,
+               const char *const *fields, const char *msg)
+{
+    /* A failed send has nowhere to be reported. */
+    (void)log_journal_send((int)level, who, event, fields, msg,
+                           strlen(msg));
 }
 
 static void
@@ -305,4 +396,124 @@ log_sys(enum log_level level, const char *fmt, ...)
     log_vevent(level, log_self(), NULL, NULL, strerror(saved), fmt, ap);
     va_end(ap);
     errno = saved;
+}
+
+/* ---- the application's output ----------------------------------------- */
+
+int
+log_app(int priority, int fd, const char *msg, size_t len)
+{
+    const char *fields[] = {NULL, NULL};
+
+    if (!log_state.journal) {
+        errno = ENOTCONN;
+        return -1;
+    }
+    if (fd == STDOUT_FILENO)
+        fields[0] = "STREAM=stdout";
+    else if (fd == STDERR_FILENO)
+        fields[0] = "STREAM=stderr";
+    do {
+        size_t n = len < LOG_APP_MAX ? len : LOG_APP_MAX;
+
+        if (log_journal_send(priority, log_self(), NULL, fields, msg, n) < 0)
+            return -1;
+        msg += n;
+        len -= n;
+    } while (len > 0);
+    return 0;
+}
+
+/*
+ * One entry of what the application wrote to fd (1 or 2): info for
+ * standard output, warning for standard error.  If the journal refuses
+ * it, the bytes go to fd after all, as they would without pitchfork.
+ */
+static void
+log_app_emit(int fd, const char *msg, size_t len)
+{
+    int priority = fd == STDOUT_FILENO ? LOGL_INFO : LOGL_WARN;
+    struct iovec iov[2] = {{(void *)msg, len}, {(void *)"\n", 1}};
+
+    if (log_app(priority, fd, msg, len) == 0)
+        return;
+    /* Best effort: a short or failed write has nowhere to be reported. */
+    (void)!writev(fd, iov, 2);
+}
+
+void
+log_app_flush(int fd)
+{
+    struct log_partial *p;
+
+    if (fd != STDOUT_FILENO && fd != STDERR_FILENO)
+        return;
+    p = &log_state.partial[fd];
+    if (p->len == 0)
+        return;
+    log_app_emit(fd, p->buf, p->len);
+    p->len = 0;
+}
+
+/*
+ * Hold n bytes of fd's line that is not complete yet.  A held line that
+ * would grow past LOG_APP_MAX is sent as it is first; without memory the
+ * bytes are sent at once, after what was held.
+ */
+static void
+log_app_hold(int fd, const char *s, size_t n)
+{
+    struct log_partial *p = &log_state.partial[fd];
+
+    if (n == 0)
+        return;
+    if (p->len + n > LOG_APP_MAX)
+        log_app_flush(fd);
+    if (n >= LOG_APP_MAX) {
+        log_app_emit(fd, s, n);
+        return;
+    }
+    if (p->cap < p->len + n) {
+        size_t cap = p->cap < 256 ? 256 : p->cap;
+        char *buf;
+
+        while (cap < p->len + n)
+            cap *= 2;
+        buf = realloc(p->buf, cap < LOG_APP_MAX ? cap : LOG_APP_MAX);
+        if (buf == NULL) {
+            log_app_flush(fd);
+            log_app_emit(fd, s, n);
+            return;
+        }
+        p->buf = buf;
+        p->cap = cap < LOG_APP_MAX ? cap : LOG_APP_MAX;
+    }
+    memcpy(p->buf + p->len, s, n);
+    p->len += n;
+}
+
+void
+log_app_write(int fd, const char *buf, size_t len)
+{
+    const char *nl = memrchr(buf, '\n', len);
+    struct log_partial *p;
+    size_t head;
+
+    if (fd != STDOUT_FILENO && fd != STDERR_FILENO)
+        return;
+    if (nl == NULL) {
+        log_app_hold(fd, buf, len);
+        return;
+    }
+    /* Up to the last newline: one entry, with what was held before. */
+    p = &log_state.partial[fd];
+    head = (size_t)(nl - buf);
+    if (p->len > 0 && p->len + head <= LOG_APP_MAX) {
+        log_app_hold(fd, buf, head);
+        log_app_flush(fd);
+    } else {
+        log_app_flush(fd);
+        log_app_emit(fd, buf, head);
+    }
+    log_app_hold(fd, nl + 1, len - head - 1);
 }

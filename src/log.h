@@ -1,7 +1,8 @@
 /*
  * Logging: one module for every process role.  Under journald each line
  * is sent with sd_journal_send() and structured PITCHFORK_* fields;
- * elsewhere it is one "key=value" line on stderr.
+ * elsewhere it is one "key=value" line on stderr.  Under journald the
+ * application's output (log_app*) becomes entries with the same fields.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -18,8 +19,9 @@ enum log_target { LOG_TARGET_AUTO, LOG_TARGET_JOURNAL, LOG_TARGET_STDERR };
 /* Choose the sink; AUTO picks the journal when stderr is JOURNAL_STREAM. */
 void log_init(enum log_target target, bool debug);
 
-/* Identify this process in every later line: role is "monitor", "mold"
- * or "worker"; worker is -1 when not a worker. */
+/* Identify this process in every later line: role is "monitor", "mold",
+ * "worker" or "service" (the service worker); worker is -1 when not a
+ * worker. */
 void log_set_role(const char *role, int worker, unsigned generation);
 
 /*
@@ -57,6 +59,40 @@ void log_sys(enum log_level level, const char *fmt, ...)
 #define log_err(...) log_msg(LOGL_ERR, __VA_ARGS__)
 #define log_syserr(...) log_sys(LOGL_ERR, __VA_ARGS__)
 #define log_syswarn(...) log_sys(LOGL_WARN, __VA_ARGS__)
+
+/* True when this process logs to the journal (log_init's decision). */
+bool log_journal(void);
+
+/*
+ * True when this process logs to the journal and fd (1 or 2) is the
+ * stream it was at log_init(): the journal's stream (or anything under
+ * PITCHFORK_LOG=journal), not reopened since.  What the application
+ * writes to it then belongs in the journal as entries of its own.
+ */
+bool log_fd_journal(int fd);
+
+/*
+ * One journal entry of the application's output: MESSAGE is the len
+ * bytes of msg (newlines and all), PRIORITY is priority (0-7), with
+ * SYSLOG_IDENTIFIER, PITCHFORK_ROLE, _PID, _WORKER and _GENERATION as on
+ * the server's lines, and PITCHFORK_STREAM=stdout or stderr when fd is 1
+ * or 2 (pass -1 for none).  A message over 64 KiB is cut into several
+ * entries.  Returns 0, or -1 with errno: ENOTCONN when not logging to
+ * the journal, or the send's.
+ */
+int log_app(int priority, int fd, const char *msg, size_t len);
+
+/*
+ * What the application wrote to fd (1 or 2) in one call: everything up
+ * to its last newline, with the partial line held from earlier writes,
+ * is one entry (the newline dropped; info for fd 1, warning for fd 2);
+ * what follows the last newline is held for the next write.  Use when
+ * log_fd_journal(fd).
+ */
+void log_app_write(int fd, const char *buf, size_t len);
+
+/* Send the partial line held for fd (1 or 2), if any, as an entry. */
+void log_app_flush(int fd);
 
 /* Write len bytes of s into out (size outsz) with non-printable bytes
  * escaped as \xNN; for client bytes in logs.  Returns out. */

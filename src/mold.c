@@ -38,18 +38,19 @@
 #include "pfruby.h"
 #include "proctitle.h"
 #include "rack.h"
+#include "service.h"
 #include "settings.h"
 #include "shm.h"
 #include "worker.h"
 
-enum mold_role { ROLE_MOLD, ROLE_WORKER, ROLE_EXIT };
+enum mold_role { ROLE_MOLD, ROLE_WORKER, ROLE_SERVICE, ROLE_EXIT };
 
 struct mold {
     const struct mold_args *a;
     int ctl_fd;
     unsigned generation;
     VALUE app;
-    int worker_nr;     /* set in a forked worker */
+    int worker_nr;     /* set in a forked worker (or CTL_NR_SERVICE) */
     int worker_fd;     /* its control socket */
     int exit_status;
     pid_t monitor_pid; /* the parent of the first mold */
@@ -187,7 +188,8 @@ mold_reap_intermediate(pid_t pid)
     }
 }
 
-/* In the intermediate: fork the worker and report it, then _exit. */
+/* In the intermediate: fork the worker (or the service worker, nr
+ * CTL_NR_SERVICE) and report it, then _exit. */
 static enum mold_role
 mold_intermediate(struct mold *m, int nr, int sp[2])
 {
@@ -199,7 +201,7 @@ mold_intermediate(struct mold *m, int nr, int sp[2])
         (void)close(m->ctl_fd);
         m->worker_nr = nr;
         m->worker_fd = sp[1];
-        return ROLE_WORKER;
+        return nr == CTL_NR_SERVICE ? ROLE_SERVICE : ROLE_WORKER;
     }
     if (pid > 0) {
         msg.pid = pid;
@@ -265,7 +267,8 @@ mold_told(const struct ctl_msg *msg)
     }
 }
 
-/* Serve the monitor's requests until a worker is forked or a stop. */
+/* Serve the monitor's requests until a worker or the service worker is
+ * forked (the role of this process is then theirs) or a stop. */
 static enum mold_role
 mold_loop(struct mold *m)
 {
@@ -274,6 +277,7 @@ mold_loop(struct mold *m)
         struct ctl_msg msg;
         int fds[CTL_MAX_FDS];
         size_t nfds = 0;
+        enum mold_role role;
         int rc;
         if (mold_wait(m->ctl_fd) < 0)
             return ROLE_EXIT;
@@ -287,8 +291,9 @@ mold_loop(struct mold *m)
                 log_syserr("read the mold's control socket");
             return ROLE_EXIT;
         }
-        if (msg.type == CTL_SPAWN && mold_spawn(m, msg.nr) == ROLE_WORKER)
-            return ROLE_WORKER;
+        if (msg.type == CTL_SPAWN &&
+            (role = mold_spawn(m, msg.nr)) != ROLE_MOLD)
+            return role;
         mold_told(&msg);
     }
 }
@@ -326,6 +331,8 @@ mold_ready(struct mold *m)
         msg.arg |= CTL_HOOK_WORKER_EXITED;
     if (hooks_defined(HOOK_AFTER_WORKER_HARD_TIMEOUT))
         msg.arg |= CTL_HOOK_HARD_TIMEOUT;
+    if (hooks_defined(HOOK_BEFORE_SERVICE_WORKER_READY))
+        msg.arg |= CTL_HOOK_SERVICE;
     if (control_send(m->ctl_fd, &msg, NULL, 0) < 0) {
         log_syserr("report the mold ready to the monitor");
         return -1;
@@ -396,6 +403,21 @@ mold_worker(struct mold *m)
     return ROLE_EXIT;
 }
 
+/*
+ * In a fresh service worker: no after_worker_fork, no listener; its
+ * hooks and its wait are service.c's.  It never becomes a mold.
+ */
+static enum mold_role
+mold_service(struct mold *m)
+{
+    struct service sv = {m->generation, m->worker_fd, m->a->ls,
+                         m->a->settings, &m->a->slots[SHM_SERVICE_SLOT],
+                         m->monitor_pid};
+
+    m->exit_status = service_run(&sv);
+    return ROLE_EXIT;
+}
+
 /* Boot Ruby and the app; report readiness or failure. */
 static int
 mold_boot(struct mold *m)
@@ -431,7 +453,13 @@ mold_main(const struct mold_args *a)
     mold_reset_signals();
     if (mold_boot(&m) < 0)
         _exit(m.exit_status != 0 ? m.exit_status : 1);
-    while (role != ROLE_EXIT)
-        role = role == ROLE_MOLD ? mold_loop(&m) : mold_worker(&m);
+    while (role != ROLE_EXIT) {
+        if (role == ROLE_MOLD)
+            role = mold_loop(&m);
+        else if (role == ROLE_WORKER)
+            role = mold_worker(&m);
+        else
+            role = mold_service(&m);
+    }
     pfruby_exit(m.exit_status);
 }

@@ -15,7 +15,7 @@ struct shm_slot;
 struct mold_args {
     const struct settings *settings;
     const struct listeners *ls;
-    struct shm_slot *slots; /* the shared table, SHM_MAX_WORKERS + 1 */
+    struct shm_slot *slots; /* the shared table, SHM_SLOTS */
     int ctl_fd;             /* SEQPACKET to the monitor */
     unsigned generation;
 };

@@ -122,9 +122,10 @@ monitor_request_workers(struct monitor *m)
         }
         w->spawn_ns = now;
     }
+    monitor_service_request(m); /* after the workers: they serve */
 }
 
-static bool
+bool
 monitor_was_reaped(struct monitor *m, pid_t pid)
 {
     for (size_t i = 0; i < REAPED_RING; i++)
@@ -133,7 +134,7 @@ monitor_was_reaped(struct monitor *m, pid_t pid)
     return false;
 }
 
-static void
+void
 monitor_close_fds(int *fds, size_t nfds)
 {
     for (size_t i = 0; i < nfds; i++)
@@ -187,7 +188,7 @@ monitor_all_ready(struct monitor *m)
 }
 
 /* Read one message from c; returns 1, or 0 after closing c on EOF. */
-static int
+int
 monitor_recv(struct monitor *m, struct child *c, struct ctl_msg *msg,
              int *fds, size_t *nfds)
 {
@@ -213,7 +214,10 @@ monitor_mold_message(struct monitor *m, struct child *c)
     if (!monitor_recv(m, c, &msg, fds, &nfds))
         return;
     if (msg.type == CTL_SPAWNED && c == &m->mold) {
-        monitor_worker_spawned(m, &msg, fds, nfds);
+        if (msg.nr == CTL_NR_SERVICE)
+            monitor_service_spawned(m, &msg, fds, nfds);
+        else
+            monitor_worker_spawned(m, &msg, fds, nfds);
         return;
     }
     monitor_close_fds(fds, nfds);
@@ -257,7 +261,7 @@ monitor_worker_message(struct monitor *m, int nr)
 }
 
 /* Describe a wait status: "exited with 1" / "killed by signal 9". */
-static void
+void
 monitor_describe_exit(int st, char *buf, size_t size, char *field,
                       size_t fsize)
 {
@@ -271,7 +275,7 @@ monitor_describe_exit(int st, char *buf, size_t size, char *field,
     }
 }
 
-static void
+void
 monitor_count_spawn_error(struct monitor *m, bool was_ready)
 {
     if (was_ready || m->stopping)
@@ -330,6 +334,7 @@ monitor_reaped_mold(struct monitor *m, int st)
     for (int i = 0; i < m->nworkers; i++)
         if (m->workers[i].pid == 0)
             m->workers[i].spawn_ns = 0;
+    monitor_service_mold_changed(m);
     if (!was_ready && !m->announced_ready) {
         log_err("the application failed to boot: stopping");
         m->status = 1;
@@ -354,6 +359,8 @@ monitor_reaped(struct monitor *m, pid_t pid, int st)
     }
     if (pid == m->mold.pid) {
         monitor_reaped_mold(m, st);
+    } else if (pid == m->service.pid) {
+        monitor_service_reaped(m, st);
     } else if (pid == m->next_mold.pid) {
         monitor_describe_exit(st, how, sizeof(how), field, sizeof(field));
         monitor_close_child(m, &m->next_mold);
@@ -391,6 +398,7 @@ monitor_kill_all(struct monitor *m, int sig)
 {
     monitor_kill(&m->mold, sig);
     monitor_kill(&m->next_mold, sig);
+    monitor_kill(&m->service, sig);
     for (int i = 0; i < m->hiwater; i++)
         monitor_kill(&m->workers[i], sig);
 }
@@ -415,6 +423,7 @@ monitor_stop(struct monitor *m, bool quick)
     monitor_send(m, &m->mold, CTL_STOP);
     if (m->next_mold.pid > 0)
         monitor_send(m, &m->next_mold, CTL_STOP);
+    monitor_service_stop(m);
     for (int i = 0; i < m->hiwater; i++) {
         if (m->workers[i].pid > 0 && !m->workers[i].stopping) {
             monitor_send(m, &m->workers[i], CTL_STOP);
@@ -576,7 +585,7 @@ monitor_timeouts(struct monitor *m, int64_t now)
 static bool
 monitor_children_alive(const struct monitor *m)
 {
-    if (m->mold.pid > 0 || m->next_mold.pid > 0)
+    if (m->mold.pid > 0 || m->next_mold.pid > 0 || m->service.pid > 0)
         return true;
     for (int i = 0; i < m->hiwater; i++)
         if (m->workers[i].pid > 0)
@@ -592,6 +601,7 @@ monitor_tick(struct monitor *m)
     monitor_timeouts(m, now);
     if (!m->stopping)
         refork_tick(m);
+    monitor_service_tick(m, now);
     health_tick(m, now);
     if (m->stopping && now > m->stop_deadline) {
         log_warn("children still running after the stop timeout: SIGKILL");
@@ -616,6 +626,8 @@ monitor_dispatch(struct monitor *m, const struct epoll_event *ev)
         monitor_mold_message(m, &m->mold);
     else if (tag == TAG_NEXT_MOLD && m->next_mold.ctl_fd >= 0)
         monitor_mold_message(m, &m->next_mold);
+    else if (tag == TAG_SERVICE && m->service.ctl_fd >= 0)
+        monitor_service_message(m);
     else if (tag == TAG_WORKER && nr < (uint32_t)m->hiwater &&
              m->workers[nr].ctl_fd >= 0)
         monitor_worker_message(m, (int)nr);
@@ -655,6 +667,7 @@ monitor_child_reset(struct monitor *m)
     (void)close(m->epfd);
     (void)close(m->mold.ctl_fd);
     (void)close(m->next_mold.ctl_fd);
+    (void)close(m->service.ctl_fd);
     for (int i = 0; i < m->hiwater; i++)
         (void)close(m->workers[i].ctl_fd);
 }
@@ -729,7 +742,7 @@ monitor_run(const struct settings *s, struct listeners *ls)
 
     m = (struct monitor){.s = s, .ls = ls, .nworkers = s->workers,
                          .hiwater = s->workers};
-    m.mold = m.next_mold = no_child;
+    m.mold = m.next_mold = m.service = no_child;
     for (int i = 0; i < SETTINGS_MAX_WORKERS; i++)
         m.workers[i] = no_child;
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)

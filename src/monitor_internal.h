@@ -1,6 +1,7 @@
 /*
  * State shared by the monitor's files: monitor.c (loop, signals, reaping,
- * spawning) and refork.c (promotion, reload and rollout policy).
+ * spawning), refork.c (promotion, reload and rollout policy),
+ * monitor_hooks.c and monitor_service.c (the service worker).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -8,6 +9,7 @@
 #define PITCHFORK_MONITOR_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -18,7 +20,13 @@
 #define REAPED_RING 64
 
 /* epoll tags: the high 32 bits of data.u64, the low 32 a worker number */
-enum monitor_tag { TAG_SIGNAL, TAG_MOLD, TAG_NEXT_MOLD, TAG_WORKER };
+enum monitor_tag {
+    TAG_SIGNAL,
+    TAG_MOLD,
+    TAG_NEXT_MOLD,
+    TAG_WORKER,
+    TAG_SERVICE
+};
 
 struct child {
     pid_t pid;             /* 0: no process */
@@ -33,6 +41,7 @@ struct child {
     uint32_t hooks;        /* a mold's CTL_HOOK_* bits, from CTL_READY */
 };
 
+struct ctl_msg;
 struct listeners;
 
 struct monitor {
@@ -43,6 +52,7 @@ struct monitor {
     struct child mold;       /* the current mold */
     struct child next_mold;  /* booting (reload) or promoted worker */
     struct child workers[SETTINGS_MAX_WORKERS];
+    struct child service;    /* the service worker, when the mold has one */
     int nworkers;            /* wanted */
     int hiwater;             /* highest worker count ever wanted */
     unsigned generation;     /* of the current mold */
@@ -73,6 +83,18 @@ void monitor_status(struct monitor *m);
 int monitor_ready_count(const struct monitor *m);
 void monitor_send(struct monitor *m, struct child *c, uint32_t type);
 int monitor_boot_mold(struct monitor *m, struct child *c);
+/* A pid reaped before its spawn report arrived. */
+bool monitor_was_reaped(struct monitor *m, pid_t pid);
+void monitor_close_fds(int *fds, size_t nfds);
+/* Read one message from c; returns 1, or 0 after closing c on EOF. */
+int monitor_recv(struct monitor *m, struct child *c, struct ctl_msg *msg,
+                 int *fds, size_t *nfds);
+/* Describe a wait status for a message and a journal field. */
+void monitor_describe_exit(int st, char *buf, size_t size, char *field,
+                           size_t fsize);
+/* A child that was never ready ended: one more consecutive spawn error
+ * (the monitor stops at max_consecutive_spawn_errors). */
+void monitor_count_spawn_error(struct monitor *m, bool was_ready);
 
 /* refork.c */
 /* Promote worker nr to be the next mold (it finishes its request first). */
@@ -94,6 +116,24 @@ void refork_mold_ready(struct monitor *m);
 void refork_failed(struct monitor *m, const char *how);
 /* Periodic: automatic refork_after promotions and rollout progress. */
 void refork_tick(struct monitor *m);
+
+/* monitor_service.c: the service worker (see that file). */
+/* Ask the current mold for the service worker when it has one and none
+ * runs or is asked for. */
+void monitor_service_request(struct monitor *m);
+/* The current mold changed or died: forget a spawn asked from it. */
+void monitor_service_mold_changed(struct monitor *m);
+/* CTL_SPAWNED for CTL_NR_SERVICE: take its control socket. */
+void monitor_service_spawned(struct monitor *m, const struct ctl_msg *msg,
+                             int *fds, size_t nfds);
+/* A message on its control socket (CTL_READY). */
+void monitor_service_message(struct monitor *m);
+void monitor_service_reaped(struct monitor *m, int wait_status);
+/* Graceful stop: CTL_STOP (before_service_worker_exit runs). */
+void monitor_service_stop(struct monitor *m);
+/* Every tick: heartbeat and spawn timeouts, retire an outdated one,
+ * ask for a missing one. */
+void monitor_service_tick(struct monitor *m, int64_t now);
 
 /* monitor_hooks.c: tell the mold, for the hooks upstream runs in its
  * monitor.  w is the worker's entry before it is cleared. */

@@ -139,6 +139,15 @@ bool rack_info_timed_out(void);
 /* The worker was told to stop (Pitchfork::Info.shutting_down?). */
 void rack_info_shutting_down(void);
 
+/* ---- rack_journal.c -------------------------------------------------- */
+
+/*
+ * Define Pitchfork::Journal and, when this process logs to the journal,
+ * route the application's output through it (src/ruby/journal.rb): at
+ * boot, right after pitchfork.rb.  Returns 0, or -1 after logging.
+ */
+int rack_journal_init(void);
+
 /* ---- response.c ------------------------------------------------------ */
 
 /* Define the hijack and early-hints callables (at boot). */

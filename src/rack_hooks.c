@@ -24,6 +24,7 @@ static const char *const hook_names[HOOK_MAX] = {
     "after_worker_ready",    "after_worker_timeout",
     "after_worker_hard_timeout", "before_worker_exit",
     "after_worker_exit",     "after_request_complete",
+    "before_service_worker_ready", "before_service_worker_exit",
 };
 
 static unsigned hooks_mask;
@@ -173,6 +174,18 @@ hooks_worker(int nr, unsigned generation, pid_t pid, bool keep)
     if (keep && !NIL_P(w))
         rb_gc_register_mark_object(w);
     return w;
+}
+
+VALUE
+hooks_service(unsigned generation, pid_t pid)
+{
+    struct hooks_new n = {"Pitchfork::Service", 2,
+                          {UINT2NUM(generation), PIDT2NUM(pid), Qnil}};
+    VALUE s = pfruby_protect(hooks_new_body, (VALUE)&n, NULL);
+
+    if (!NIL_P(s))
+        rb_gc_register_mark_object(s);
+    return s;
 }
 
 VALUE

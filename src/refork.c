@@ -183,6 +183,7 @@ refork_mold_ready(struct monitor *m)
               "mold pid %ld is now gen %u; replacing older workers",
               (long)m->mold.pid, m->generation);
     refork_release_slots(m);
+    monitor_service_mold_changed(m);
     monitor_request_workers(m);
     monitor_status(m);
 }

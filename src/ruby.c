@@ -306,6 +306,9 @@ pfruby_boot(const struct settings *s)
                 "installed?)");
         return -1;
     }
+    /* Before anything else writes (and before rack.errors is taken). */
+    if (rack_journal_init() < 0)
+        return -1;
     for (size_t i = 0; i < s->nrequires && i < SETTINGS_MAX_LIST; i++) {
         pfruby_protect(pfruby_require, rb_str_new_cstr(s->requires[i]),
                        &state);

@@ -16,7 +16,7 @@
 struct shm_slot *
 shm_create(void)
 {
-    size_t size = sizeof(struct shm_slot) * (SHM_MAX_WORKERS + 1);
+    size_t size = sizeof(struct shm_slot) * SHM_SLOTS;
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 

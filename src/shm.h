@@ -1,7 +1,8 @@
 /*
- * The shared worker table: one slot per worker and one for the mold, in
- * an anonymous MAP_SHARED mapping created by the monitor before its first
- * fork, so every child writes its own slot and the monitor reads them all.
+ * The shared worker table: one slot per worker, one for the mold and one
+ * for the service worker, in an anonymous MAP_SHARED mapping created by
+ * the monitor before its first fork, so every child writes its own slot
+ * and the monitor reads them all.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -33,8 +34,10 @@ struct shm_slot {
 
 #define SHM_MAX_WORKERS 1024
 #define SHM_MOLD_SLOT SHM_MAX_WORKERS /* index of the mold's slot */
+#define SHM_SERVICE_SLOT (SHM_MAX_WORKERS + 1) /* the service worker's */
+#define SHM_SLOTS (SHM_MAX_WORKERS + 2)
 
-/* Map the table (SHM_MAX_WORKERS + 1 slots).  Returns NULL after logging. */
+/* Map the table (SHM_SLOTS slots).  Returns NULL after logging. */
 struct shm_slot *shm_create(void);
 
 /* Monotonic clock in nanoseconds. */

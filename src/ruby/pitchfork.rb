@@ -131,12 +131,41 @@ module Pitchfork
       nr.nil?
     end
 
+    def service?
+      false
+    end
+
     def to_log
       mold? ? "mold gen=#{generation} pid=#{pid}" : "worker=#{nr} gen=#{generation} pid=#{pid}"
     end
 
     def inspect
       "#<Pitchfork::Worker nr=#{nr.inspect} gen=#{generation} pid=#{pid}>"
+    end
+  end
+
+  # The service argument of before_service_worker_ready and
+  # before_service_worker_exit, as upstream's: a worker without a number
+  # (nr is nil) that serves no requests and is never a mold.
+  class Service < Worker
+    def initialize(generation, pid = Process.pid)
+      super(nil, generation, pid)
+    end
+
+    def mold?
+      false
+    end
+
+    def service?
+      true
+    end
+
+    def to_log
+      "service gen=#{generation} pid=#{pid}"
+    end
+
+    def inspect
+      "#<Pitchfork::Service gen=#{generation} pid=#{pid}>"
     end
   end
 

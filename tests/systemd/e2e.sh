@@ -23,7 +23,7 @@ case "$prefix" in
 /usr | /usr/local) ;;
 *) skip_all "prefix $prefix is not /usr or /usr/local: systemd would not see the units" ;;
 esac
-plan 28
+plan 29
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/pfe2e.XXXXXX") || exit 1
 N=pfe2e$$
@@ -220,14 +220,17 @@ wait_for status_has pitchfork@mem '2/2 workers ready'
 ok $? "it is replaced from the mold: 2/2 workers ready"
 
 in_ct curl -sS -m 10 "$MEM/errors" >/dev/null
-wait_for has_msg pitchfork@mem 'rack-errors-marker from'
-ok $? "rack.errors reaches the journal"
+wait_for journal_has 'rack-errors-marker from' -u pitchfork@mem PRIORITY=4 PITCHFORK_STREAM=stderr
+ok $? "rack.errors reaches the journal as a warning"
+in_ct curl -sS -m 10 "$MEM/logger" >/dev/null
+wait_for journal_has 'MESSAGE=logger-marker$' -u pitchfork@mem PRIORITY=3 PITCHFORK_STREAM=stdout
+ok $? "Logger.new(\$stdout).error: one entry at priority 3, the message alone"
 in_ct curl -s -m 10 "$MEM/raise" >/dev/null
 wait_for journal_has 'boom-marker' -u pitchfork@mem PITCHFORK_EXCEPTION=ArgumentError
-n=$(in_ct journalctl -b -u pitchfork@mem -o json PITCHFORK_EXCEPTION=ArgumentError | wc -l)
-m=$(in_ct journalctl -b -u pitchfork@mem -o json PITCHFORK_EXCEPTION=ArgumentError | grep -c 'boom-marker.*\\n\\tfrom config.ru:[0-9]')
+n=$(in_ct journalctl -b -u pitchfork@mem -o json PRIORITY=3 PITCHFORK_EXCEPTION=ArgumentError | wc -l)
+m=$(in_ct journalctl -b -u pitchfork@mem -o json PRIORITY=3 PITCHFORK_EXCEPTION=ArgumentError | grep -c 'boom-marker.*\\n\\tfrom config.ru:[0-9]')
 ok "$([ "$n" = 1 ] && [ "$m" = 1 ] && echo 0 || echo 1)" \
-    "an exception and its backtrace are one journal entry ($n entry, $m with the backtrace)"
+    "an exception and its backtrace are one journal entry at priority 3 ($n entry, $m with the backtrace)"
 
 in_ct curl -sS -m 20 -o /tmp/slow.out "$MEM/sleep?s=2" &
 slow=$!

@@ -8,6 +8,7 @@
 #   /sleep?s=S   log "sleep-start", answer after S seconds
 #   /errors      write a marker line to rack.errors
 #   /raise       raise an exception (a 500 and a logged backtrace)
+#   /logger      log an error marker with Logger.new($stdout)
 # BOOT_SLEEP=S in the environment makes loading take S seconds.
 # SPDX-License-Identifier: MIT
 sleep Float(ENV["BOOT_SLEEP"]) if ENV["BOOT_SLEEP"]
@@ -39,6 +40,10 @@ run lambda { |env|
     env["rack.errors"].flush
     text("written\n")
   when "/raise" then raise ArgumentError, "boom-marker"
+  when "/logger"
+    require "logger"
+    Logger.new($stdout).error("logger-marker")
+    text("logged\n")
   else
     w = env["pitchfork.worker"]
     text("Hello from #{env["pitchfork.listener"]} (gen #{w && w.generation})\n")
