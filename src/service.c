@@ -1,7 +1,7 @@
 /*
  * The service worker's life (see service.h).  Like a worker it owns its
- * signals with C handlers writing to a self-pipe created here (installed
- * before the hook, so that the app's own traps win), waits on its control
+ * signals (child_signals.h, installed before the hook, so that the app's
+ * own traps win), waits on its control
  * socket without the GVL so the app's threads run, and asks for SIGTERM
  * when the monitor dies.  Unlike a worker it closes the listeners and
  * keeps a heartbeat instead of a request deadline in its slot: a service
@@ -21,13 +21,13 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include <ruby.h>
 #include <ruby/thread.h>
 
+#include "child_signals.h"
 #include "control.h"
 #include "hooks.h"
 #include "listeners.h"
@@ -38,63 +38,12 @@
 #include "settings.h"
 #include "shm.h"
 
-static volatile sig_atomic_t service_sig_stop; /* TERM, QUIT */
-static volatile sig_atomic_t service_sig_pipe_wr = -1;
-
-static const int service_signals[] = {SIGTERM, SIGQUIT, SIGINT, SIGUSR1,
-                                      SIGUSR2, SIGHUP,  SIGTTIN, SIGTTOU};
-
 struct service_state {
     int pipe_rd;
     bool stop;       /* graceful: run before_service_worker_exit, exit */
     bool pdeath;     /* PR_SET_PDEATHSIG is set */
     VALUE obj;       /* its Pitchfork::Service (pinned) */
 };
-
-/* INT exits at once as a worker does; TERM and QUIT stop gracefully;
- * the other signals the server owns only wake the loop. */
-static void
-service_on_signal(int sig)
-{
-    int saved = errno;
-    unsigned char b = (unsigned char)sig;
-    int fd = service_sig_pipe_wr;
-
-    if (sig == SIGINT)
-        _exit(0);
-    if (sig == SIGTERM || sig == SIGQUIT)
-        service_sig_stop = 1;
-    if (fd >= 0)
-        (void)!write(fd, &b, 1); /* full pipe: a wakeup is pending anyway */
-    errno = saved;
-}
-
-static int
-service_signals_setup(struct service_state *st)
-{
-    struct sigaction sa;
-    int p[2];
-
-    if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
-        log_syserr("pipe2 for the service worker's signals");
-        return -1;
-    }
-    st->pipe_rd = p[0];
-    service_sig_pipe_wr = p[1];
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = service_on_signal;
-    if (sigemptyset(&sa.sa_mask) < 0) {
-        log_syserr("sigemptyset");
-        return -1;
-    }
-    for (size_t i = 0; i < sizeof(service_signals) / sizeof(int); i++) {
-        if (sigaction(service_signals[i], &sa, NULL) < 0) {
-            log_syserr("sigaction %s", strsignal(service_signals[i]));
-            return -1;
-        }
-    }
-    return 0;
-}
 
 /* It never accepts: the listeners are closed so that neither it nor the
  * programs it may start hold them. */
@@ -126,7 +75,7 @@ service_setup(struct service *sv, struct service_state *st)
                    sv->ctl_fd);
         return -1;
     }
-    return service_signals_setup(st);
+    return child_signals_setup(&st->pipe_rd);
 }
 
 /* ---- the heartbeat and the wait ---------------------------------------- */
@@ -181,15 +130,6 @@ service_heartbeat_ms(const struct settings *s)
 }
 
 /* ---- events ------------------------------------------------------------ */
-
-static void
-service_pipe_drain(struct service_state *st)
-{
-    unsigned char b[64];
-
-    while (read(st->pipe_rd, b, sizeof(b)) > 0)
-        ; /* the flag says what happened */
-}
 
 static void
 service_control(struct service *sv, struct service_state *st)
@@ -267,7 +207,7 @@ service_step(struct service *sv, struct service_state *st)
         st->stop = true;
     }
     if (w.rc > 0 && w.revents[1] != 0)
-        service_pipe_drain(st);
+        child_signals_drain(st->pipe_rd);
     if (w.rc > 0 && w.revents[0] != 0)
         service_control(sv, st);
 }
@@ -276,7 +216,7 @@ static void
 service_loop(struct service *sv, struct service_state *st)
 {
     while (!st->stop) {
-        if (service_sig_stop)
+        if (child_signals_stop())
             st->stop = true;
         service_parent_death(sv, st);
         if (!st->stop)
@@ -285,18 +225,6 @@ service_loop(struct service *sv, struct service_state *st)
 }
 
 /* ---- life -------------------------------------------------------------- */
-
-static void
-service_teardown(struct service_state *st)
-{
-    int wr = service_sig_pipe_wr;
-
-    service_sig_pipe_wr = -1;
-    if (wr >= 0 && close(wr) < 0)
-        log_syswarn("close signal pipe");
-    if (st->pipe_rd >= 0 && close(st->pipe_rd) < 0)
-        log_syswarn("close signal pipe");
-}
 
 /* before_service_worker_ready; returns 0, or the exit status. */
 static int
@@ -363,7 +291,7 @@ service_run(struct service *sv)
             service_exit_hook(sv, &st);
         }
     }
-    service_teardown(&st);
+    child_signals_teardown(st.pipe_rd);
     RB_GC_GUARD(st.obj);
     return status;
 }

@@ -1,12 +1,12 @@
 /*
- * A worker's loop and one connection's life: C signal handlers writing to
- * a self-pipe created in this process; epoll over the listeners
+ * A worker's loop and one connection's life: its signals on a self-pipe
+ * (child_signals.h); epoll over the listeners
  * (EPOLLEXCLUSIVE), the control socket and the self-pipe, waited without
  * the GVL; accept4, read and parse the head, serve with the Rack app,
  * close; the shared slot kept current (state, requests, deadline).
  *
  * Signals (RUBY-EMBEDDING.md section 5): TERM and QUIT finish the request
- * and exit, INT exits at once (waits are cancelled), the other signals the
+ * and exit, INT exits at once, the other signals the
  * server owns are ignored here.  CHLD and VTALRM stay Ruby's.
  *
  * SPDX-License-Identifier: MIT
@@ -32,6 +32,7 @@
 
 #include <ruby/thread.h>
 
+#include "child_signals.h"
 #include "control.h"
 #include "hooks.h"
 #include "listeners.h"
@@ -49,8 +50,6 @@
 #define EV_CTL 0xfffffff0u
 #define EV_PIPE 0xfffffff1u
 
-static volatile sig_atomic_t worker_sig_stop;  /* TERM, QUIT */
-static volatile sig_atomic_t worker_sig_pipe_wr = -1;
 
 /* What the loop keeps between requests. */
 struct worker_state {
@@ -65,67 +64,6 @@ struct worker_state {
     size_t cap;
     struct http_header headers[HTTP_DEFAULT_MAX_HEADERS];
 };
-
-static const int worker_signals[] = {SIGTERM, SIGQUIT, SIGINT, SIGUSR1,
-                                     SIGUSR2, SIGHUP,  SIGTTIN, SIGTTOU};
-
-/* ---- signals ------------------------------------------------------------ */
-
-static void
-worker_on_signal(int sig)
-{
-    int saved = errno;
-    unsigned char b = (unsigned char)sig;
-    int fd = worker_sig_pipe_wr;
-
-    /* INT: quick shutdown, at once, as upstream's exit!(0): no hook,
-     * no at_exit; the monitor reaps and replaces the worker. */
-    if (sig == SIGINT)
-        _exit(0);
-    if (sig == SIGTERM || sig == SIGQUIT)
-        worker_sig_stop = 1;
-    if (fd >= 0)
-        (void)!write(fd, &b, 1); /* full pipe: a wakeup is pending anyway */
-    errno = saved;
-}
-
-/* A fresh self-pipe (never the mold's) and the C handlers, without
- * SA_RESTART so that every wait sees EINTR. */
-static int
-worker_signals_setup(struct worker_state *ws)
-{
-    struct sigaction sa;
-    int p[2];
-
-    if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
-        log_syserr("pipe2 for the worker's signals");
-        return -1;
-    }
-    ws->pipe_rd = p[0];
-    worker_sig_pipe_wr = p[1];
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = worker_on_signal;
-    if (sigemptyset(&sa.sa_mask) < 0) {
-        log_syserr("sigemptyset");
-        return -1;
-    }
-    for (size_t i = 0; i < sizeof(worker_signals) / sizeof(int); i++) {
-        if (sigaction(worker_signals[i], &sa, NULL) < 0) {
-            log_syserr("sigaction %s", strsignal(worker_signals[i]));
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static void
-worker_pipe_drain(struct worker_state *ws)
-{
-    unsigned char b[64];
-
-    while (read(ws->pipe_rd, b, sizeof(b)) > 0)
-        ; /* the flags say what happened */
-}
 
 /* ---- setup -------------------------------------------------------------- */
 
@@ -207,7 +145,8 @@ worker_setup(struct worker *w, struct worker_state *ws)
         log_syserr("malloc request buffer");
         return -1;
     }
-    if (worker_signals_setup(ws) < 0 || worker_epoll_setup(w, ws) < 0)
+    if (child_signals_setup(&ws->pipe_rd) < 0 ||
+        worker_epoll_setup(w, ws) < 0)
         return -1;
     pfruby_protect(worker_ruby_setup, (VALUE)w, &state);
     return state == 0 ? 0 : -1;
@@ -218,13 +157,7 @@ worker_setup(struct worker *w, struct worker_state *ws)
 static void
 worker_teardown(struct worker_state *ws)
 {
-    int wr = worker_sig_pipe_wr;
-
-    worker_sig_pipe_wr = -1;
-    if (wr >= 0 && close(wr) < 0)
-        log_syswarn("close signal pipe");
-    if (ws->pipe_rd >= 0 && close(ws->pipe_rd) < 0)
-        log_syswarn("close signal pipe");
+    child_signals_teardown(ws->pipe_rd);
     if (ws->epfd >= 0 && close(ws->epfd) < 0)
         log_syswarn("close epoll fd");
     free(ws->buf);
@@ -550,7 +483,7 @@ worker_accept(struct worker *w, struct worker_state *ws, size_t i)
                               .status = Qnil, .headers = Qnil,
                               .error = Qnil};
 
-        if (worker_sig_stop || ws->stop || ws->promote)
+        if (child_signals_stop() || ws->stop || ws->promote)
             return true;
         c.fd = accept4(l->fd, (struct sockaddr *)&c.peer, &c.peerlen,
                        SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -616,7 +549,7 @@ worker_loop(struct worker *w, struct worker_state *ws)
          * a wait, where nothing else would end the worker. */
         if (rack_info_timed_out())
             return WORKER_EXIT_OK;
-        if (worker_sig_stop && !ws->stop) {
+        if (child_signals_stop() && !ws->stop) {
             ws->stop = true;
             rack_info_shutting_down();
         }
@@ -634,7 +567,7 @@ worker_loop(struct worker *w, struct worker_state *ws)
             uint32_t tag = ww.ev[i].data.u32;
 
             if (tag == EV_PIPE)
-                worker_pipe_drain(ws);
+                child_signals_drain(ws->pipe_rd);
             else if (tag == EV_CTL)
                 worker_control(w, ws);
             else if (tag < LISTENERS_MAX)
