@@ -1,6 +1,6 @@
 /*
  * The Rack request path inside a worker, shared by worker.c, rack_env.c,
- * rack_input.c, rack_info.c, rack_io.c and response.c.  One connection is
+ * rack_input.c, rack_info.c, rack_io.c and response*.c.  One connection is
  * one struct rack_conn on the worker's stack; Ruby objects that outlive it
  * (rack.input, the hijack and early-hints callables) reach it only through
  * rack_current, which is NULL between requests.
@@ -148,7 +148,7 @@ void rack_info_shutting_down(void);
  */
 int rack_journal_init(void);
 
-/* ---- response.c ------------------------------------------------------ */
+/* ---- response*.c ----------------------------------------------------- */
 
 /* Define the hijack and early-hints callables (at boot). */
 void response_init(const struct settings *s);

@@ -1,0 +1,81 @@
+/*
+ * What the files of the response module share: response.c (the Rack
+ * call, hijack, early hints, error responses, closing), response_head.c
+ * (the head buffer, status line, header validation, writing) and
+ * response_body.c (the body kinds).  Not for use outside these files:
+ * their public interface is in rack.h.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef PITCHFORK_RESPONSE_INTERNAL_H
+#define PITCHFORK_RESPONSE_INTERNAL_H
+
+#include <ruby.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct rack_conn;
+
+/* What the app's headers said. */
+struct head {
+    bool has_cl;     /* Content-Length given */
+    bool cl_valid;   /* ... and a decimal number, in cl */
+    uint64_t cl;
+    bool has_te;     /* Transfer-Encoding given */
+    VALUE hijack;    /* the rack.hijack response header, or Qnil */
+    bool bad;        /* an invalid name or value: answer 500 */
+    char why[200];   /* what was invalid, escaped */
+};
+
+/* ---- response_head.c ------------------------------------------------- */
+
+/* Intern the names response_head.c calls (at boot). */
+void response_head_init(void);
+
+/* Append n bytes of s to the head; raises NoMemoryError. */
+void hbuf_cat(const char *s, size_t n);
+
+#define HBUF_LIT(s) hbuf_cat((s), sizeof(s) - 1)
+
+/* Append the field "name: value\r\n"; raises NoMemoryError. */
+void hbuf_field(const char *name, size_t nlen, const char *value,
+                size_t vlen);
+
+/* Start the head: status line, Date, Connection: close. */
+void hbuf_begin(int code);
+
+/* Empty the head, to build an interim response in it. */
+void hbuf_reset(void);
+
+/* The head's bytes so far, valid until the next hbuf_* call. */
+struct iovec hbuf_iov(void);
+
+/* The head is complete: final CRLF, marked as sent by the next write. */
+void hbuf_end(struct rack_conn *c);
+
+/* Append the app's headers (a Hash, or anything with each) to the head,
+ * noting in h what they said; h->bad and h->why tell what was invalid. */
+void head_headers(struct head *h, VALUE headers);
+
+/* Write iov; on failure remember errno (the client went away: later
+ * writes are skipped).  Returns false once writing failed. */
+bool response_send(struct rack_conn *c, struct iovec *iov, int cnt,
+                   int flags);
+
+/* End the head (hbuf_end) and send it alone. */
+void response_send_head(struct rack_conn *c, int flags);
+
+/* ---- response_body.c ------------------------------------------------- */
+
+/* Intern the names response_body.c calls (at boot). */
+void response_body_init(void);
+
+/* Send the head (plus any framing header) and body for status code, as
+ * the Rack SPEC's body kinds say; raises TypeError for a body that is
+ * none of them. */
+void response_body(struct rack_conn *c, struct head *h, int code,
+                   VALUE body);
+
+#endif
