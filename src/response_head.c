@@ -425,10 +425,10 @@ hbuf_end(struct rack_conn *c)
 void
 response_send_head(struct rack_conn *c, int flags)
 {
-    struct iovec iov = {hbuf.p, hbuf.len};
+    struct iovec iov;
 
-    hbuf_end(c);
-    iov.iov_len = hbuf.len;
+    hbuf_end(c); /* may move the buffer: take its address after */
+    iov = hbuf_iov();
     response_send(c, &iov, 1, flags);
 }
 

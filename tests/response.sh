@@ -8,7 +8,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib-server.sh"
 
-plan 39
+plan 40
 
 # head PATH [CURL ARGS]: the response head, CRs removed.
 head_of() {
@@ -81,6 +81,20 @@ TIMEOUT=10 wait_for test -s "$TMPD/closed2" # may run after the last byte
 is "$(cat "$TMPD/closed2" 2>/dev/null)" closed "body.close after a good response"
 is "$(head_of /notarray | head -1)" "HTTP/1.1 500 Internal Server Error" \
     "not [status, headers, body]: 500"
+
+# Heads from 990 to 1090 bytes: one of them ends where the head buffer
+# must grow for its final CRLF, and each must arrive whole.
+out=$(timeout "$TIMEOUT" ruby -rsocket -e '
+    bad = (900..1000).find do |n|
+      s = UNIXSocket.new(ARGV[0])
+      s.write("GET /pad?#{n} HTTP/1.1\r\nHost: x\r\n\r\n")
+      got = s.read
+      s.close
+      !(got.start_with?("HTTP/1.1 204 No Content\r\n") &&
+        got.include?("\r\nx-pad: #{"p" * n}\r\n") && got.end_with?("\r\n\r\n"))
+    end
+    puts(bad ? "broken at #{bad}" : "whole")' "$SERVER_LISTEN")
+is "$out" whole "a head that grows the buffer for its last CRLF is sent whole"
 
 # The client reads the first part, then lets the app go on: if the
 # server buffered the body, the first part would never come first.

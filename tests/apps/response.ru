@@ -88,6 +88,10 @@ run lambda { |env|
     [200, { "content-type" => "application/octet-stream" }, FileBody.new(q)]
   when "/status"
     [Integer(q), {}, ["must not be sent"]]
+  when "/pad"
+    # A 204 whose head is q bytes of x-pad longer: sizes around the head
+    # buffer's 1024 bytes make its final CRLF grow the buffer.
+    [204, { "x-pad" => "p" * Integer(q) }, []]
   when "/string_status"
     ["201", { "content-type" => "text/plain" }, ["created\n"]]
   when "/rack3_multi"
