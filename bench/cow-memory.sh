@@ -125,6 +125,11 @@ start_cow() {
         bench_start "$name" "$BENCH_TMP/$name.log" \
             "$PITCHFORK" -E production -w "$WORKERS" -l "127.0.0.1:$port" "$app"
         ;;
+    pitchfork-nocompact)
+        bench_start "$name" "$BENCH_TMP/$name.log" \
+            env PITCHFORK_MOLD_COMPACT=false \
+            "$PITCHFORK" -E production -w "$WORKERS" -l "127.0.0.1:$port" "$app"
+        ;;
     pitchfork-refork)
         bench_start "$name" "$BENCH_TMP/$name.log" \
             "$PITCHFORK" -E production -w "$WORKERS" -l "127.0.0.1:$port" \
@@ -270,7 +275,7 @@ fi
 echo
 echo "time from start to the first 200 (ms; $WORKERS workers; curl polling), min/median/max of $STARTUP_RUNS"
 for app in "$HELLO_APP" "$COW_APP"; do
-    for s in unicorn pitchfork; do
+    for s in unicorn pitchfork pitchfork-nocompact; do
         times=""
         for i in $(seq "$STARTUP_RUNS"); do
             port=$(free_port)
@@ -281,6 +286,6 @@ for app in "$HELLO_APP" "$COW_APP"; do
             fi
             bench_stop "$BENCH_PID"
         done
-        printf '  %-10s %-10s %s   (runs:%s)\n' "$s" "$(basename "$app")" "$(stats "$times")" "$times"
+        printf '  %-19s %-8s %s   (runs:%s)\n' "$s" "$(basename "$app")" "$(stats "$times")" "$times"
     done
 done
