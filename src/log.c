@@ -492,6 +492,21 @@ log_app_hold(int fd, const char *s, size_t n)
     p->len += n;
 }
 
+/*
+ * Ruby reports a thread's death in two writes: this line, then the
+ * exception with its backtrace.  A write that ends with it is held, so
+ * that the report is one entry.
+ */
+static bool
+log_app_continued(const char *buf, size_t len)
+{
+    static const char head[] =
+        " terminated with exception (report_on_exception is true):\n";
+    size_t n = sizeof(head) - 1;
+
+    return len >= n && memcmp(buf + len - n, head, n) == 0;
+}
+
 void
 log_app_write(int fd, const char *buf, size_t len)
 {
@@ -501,7 +516,7 @@ log_app_write(int fd, const char *buf, size_t len)
 
     if (fd != STDOUT_FILENO && fd != STDERR_FILENO)
         return;
-    if (nl == NULL) {
+    if (nl == NULL || log_app_continued(buf, len)) {
         log_app_hold(fd, buf, len);
         return;
     }

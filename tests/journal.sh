@@ -24,7 +24,7 @@ if ! mount -t tmpfs -o mode=0755 tmpfs /run || ! mkdir -p /run/systemd/journal; 
 fi
 . "$top_srcdir/tests/lib-server.sh"
 
-plan 26
+plan 27
 
 J="$TMPD/journal.jsonl"
 ruby "$top_srcdir/tests/journal-listen.rb" /run/systemd/journal/socket "$J" \
@@ -111,6 +111,14 @@ case "$e" in
 '3 stdout worker 0 "after_request_complete hook error: hook-marker (ArgumentError)\n\tfrom '*pitchfork.rb:[0-9]*) r=0 ;;
 *) r=1 ;; esac
 ok $r "a hook's exception, through the configured Logger, is one entry at priority 3"
+[ $r = 0 ] || diag "$e"
+hcurl -o /dev/null "$(url /thread)"
+wait_for in_journal thread-marker
+e=$(entries thread-marker)
+case "$e" in
+'4 stderr worker 0 "#<Thread:'*' terminated with exception (report_on_exception is true):\n'*'thread-marker (ArgumentError)'*) r=0 ;;
+*) r=1 ;; esac
+ok $r "Ruby's report of a dead thread is one entry, a warning"
 [ $r = 0 ] || diag "$e"
 stop_server
 

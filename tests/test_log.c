@@ -142,6 +142,16 @@ test_lines(void)
     is_str(val(0, "MESSAGE"), "one\n\ttwo", "with the inner newline");
     log_app_write(1, "\n", 1);
     is_str(val(1, "MESSAGE"), "", "an empty line is an empty entry");
+
+    rec_clear();
+    log_app_write(2, "#<Thread:0x1 run> terminated with exception "
+                     "(report_on_exception is true):\n", 75);
+    is_int(nrec, 0, "the head of a thread's report is held");
+    log_app_write(2, "x.rb:1: boom (RuntimeError)\n\tfrom x.rb:2\n", 41);
+    is_str(val(0, "MESSAGE"),
+           "#<Thread:0x1 run> terminated with exception (report_on_exception "
+           "is true):\nx.rb:1: boom (RuntimeError)\n\tfrom x.rb:2",
+           "and sent with the exception: one entry");
 }
 
 static void
@@ -229,7 +239,7 @@ test_off_journal(void)
 int
 main(void)
 {
-    plan(39);
+    plan(41);
     log_init(LOG_TARGET_JOURNAL, false);
     log_set_role("worker", 3, 2);
     ok(log_journal(), "PITCHFORK_LOG=journal: the journal");

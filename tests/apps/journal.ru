@@ -6,6 +6,7 @@
 #             puts, warn, rack.errors; and a forked child that reopens
 #             $stdout onto JOURNAL_TEST_FILE
 #   /raise    an exception (a 500 and its backtrace in the log)
+#   /thread   a thread that dies of an exception (Ruby reports it)
 #   /io       what apps ask of the standard streams
 # Logger is required here, after the server's boot (unless RUBYOPT
 # loaded it first).
@@ -49,6 +50,13 @@ run lambda { |env|
     LOG << "raw-marker\n"
   when "/streams" then streams(env)
   when "/raise" then raise ArgumentError, "boom-marker"
+  when "/thread"
+    t = Thread.new { raise ArgumentError, "thread-marker" }
+    begin
+      t.join
+    rescue ArgumentError
+      nil # reported on $stderr by Ruby already
+    end
   when "/io"
     body = [STDOUT.fileno, $stderr.fileno, STDERR.fileno, $stdout.sync,
             $stderr.sync, $stdout.tty?].join(" ")
