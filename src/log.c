@@ -451,7 +451,8 @@ log_app_flush(int fd)
     p = &log_state.partial[fd];
     if (p->len == 0)
         return;
-    log_app_emit(fd, p->buf, p->len);
+    /* A held line may end with its newline (log_app_continued). */
+    log_app_emit(fd, p->buf, p->len - (p->buf[p->len - 1] == '\n'));
     p->len = 0;
 }
 

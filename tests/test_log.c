@@ -152,6 +152,12 @@ test_lines(void)
            "#<Thread:0x1 run> terminated with exception (report_on_exception "
            "is true):\nx.rb:1: boom (RuntimeError)\n\tfrom x.rb:2",
            "and sent with the exception: one entry");
+    log_app_write(2, "#<Thread:0x2 run> terminated with exception "
+                     "(report_on_exception is true):\n", 75);
+    log_app_flush(2);
+    is_str(val(1, "MESSAGE"),
+           "#<Thread:0x2 run> terminated with exception (report_on_exception "
+           "is true):", "flushed alone, without its newline");
 }
 
 static void
@@ -239,7 +245,7 @@ test_off_journal(void)
 int
 main(void)
 {
-    plan(41);
+    plan(42);
     log_init(LOG_TARGET_JOURNAL, false);
     log_set_role("worker", 3, 2);
     ok(log_journal(), "PITCHFORK_LOG=journal: the journal");
