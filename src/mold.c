@@ -28,7 +28,6 @@
 #include <unistd.h>
 
 #include <ruby.h>
-#include <ruby/thread.h>
 
 #include "config_file.h"
 #include "control.h"
@@ -133,23 +132,15 @@ struct mold_wait {
     int err;
 };
 
-static void *
-mold_poll_nogvl(void *arg)
-{
-    struct mold_wait *w = arg;
-    struct pollfd p = {.fd = w->fd, .events = POLLIN};
-
-    w->rc = poll(&p, 1, -1);
-    w->err = errno;
-    return NULL;
-}
-
 /* Both calls may raise a pending interrupt: run them protected. */
 static VALUE
 mold_wait_body(VALUE arg)
 {
-    rb_thread_call_without_gvl(mold_poll_nogvl, (void *)arg, RUBY_UBF_IO,
-                               NULL);
+    struct mold_wait *w = (struct mold_wait *)arg;
+    struct pollfd p = {.fd = w->fd, .events = POLLIN};
+
+    w->rc = pfruby_poll(&p, 1, -1);
+    w->err = errno;
     rb_thread_check_ints();
     return Qnil;
 }

@@ -10,6 +10,7 @@
 #ifndef PITCHFORK_PFRUBY_H
 #define PITCHFORK_PFRUBY_H
 
+#include <poll.h>
 #include <ruby.h>
 #include <stdbool.h>
 #include <sys/types.h>
@@ -78,6 +79,15 @@ bool pfruby_exc_is_a(VALUE exc, VALUE klass);
 
 /* ruby_cleanup (at_exit blocks, Ruby IO flushed) then _exit(status). */
 void pfruby_exit(int status) __attribute__((noreturn));
+
+/*
+ * poll(2) without the GVL, so the app's threads run meanwhile; a Ruby
+ * interrupt (Thread#raise, a trap, the timer) ends it with -1 and errno
+ * EINTR.  Returns what poll returned, with its errno.  Ruby may raise a
+ * pending interrupt on the way out: callers must not own unprotected
+ * resources.
+ */
+int pfruby_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms);
 
 /*
  * Ruby unwinds (raise, break, throw) with __builtin_longjmp, which

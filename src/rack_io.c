@@ -18,8 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <ruby/thread.h>
-
+#include "pfruby.h"
 #include "shm.h"
 
 static int64_t rack_io_deadline_ns;
@@ -34,23 +33,6 @@ int64_t
 rack_io_deadline(void)
 {
     return rack_io_deadline_ns;
-}
-
-struct rack_poll {
-    struct pollfd pfd;
-    int timeout_ms;
-    int ret;
-    int err;
-};
-
-static void *
-rack_io_poll_nogvl(void *arg)
-{
-    struct rack_poll *p = arg;
-
-    p->ret = poll(&p->pfd, 1, p->timeout_ms);
-    p->err = errno;
-    return NULL;
 }
 
 /* Milliseconds left before the deadline, at least 1, INT_MAX-capped;
@@ -72,25 +54,21 @@ rack_io_timeout_ms(void)
 int
 rack_io_wait(int fd, short events)
 {
-    struct rack_poll p = {.pfd = {.fd = fd, .events = events}};
+    struct pollfd p = {.fd = fd, .events = events};
 
     for (;;) {
-        p.timeout_ms = rack_io_timeout_ms();
-        if (p.timeout_ms == 0) {
+        int timeout_ms = rack_io_timeout_ms();
+        int rc;
+
+        if (timeout_ms == 0) {
             errno = ETIMEDOUT;
             return -1;
         }
-        p.ret = -1;
-        p.err = EINTR;
-        /* RUBY_UBF_IO: Thread#raise and Ruby's timer interrupt poll. */
-        rb_thread_call_without_gvl(rack_io_poll_nogvl, &p, RUBY_UBF_IO,
-                                   NULL);
-        if (p.ret > 0)
+        rc = pfruby_poll(&p, 1, timeout_ms);
+        if (rc > 0)
             return 0; /* ready, or POLLERR/POLLHUP: the next call says */
-        if (p.ret < 0 && p.err != EINTR) {
-            errno = p.err;
+        if (rc < 0 && errno != EINTR)
             return -1;
-        }
     }
 }
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <ruby/encoding.h>
+#include <ruby/thread.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -385,4 +386,34 @@ pfruby_exit(int status)
     if (pfruby_booted)
         (void)ruby_cleanup(status); /* at_exit errors are printed by Ruby */
     _exit(status);
+}
+
+struct pfruby_poll_args {
+    struct pollfd *fds;
+    nfds_t nfds;
+    int timeout_ms;
+    int rc;
+    int err;
+};
+
+static void *
+pfruby_poll_nogvl(void *arg)
+{
+    struct pfruby_poll_args *p = arg;
+
+    p->rc = poll(p->fds, p->nfds, p->timeout_ms);
+    p->err = errno;
+    return NULL;
+}
+
+int
+pfruby_poll(struct pollfd *fds, nfds_t nfds, int timeout_ms)
+{
+    /* Ruby skips the call when an interrupt is already pending. */
+    struct pfruby_poll_args p = {fds, nfds, timeout_ms, -1, EINTR};
+
+    /* RUBY_UBF_IO: Thread#raise and Ruby's timer interrupt the poll. */
+    rb_thread_call_without_gvl(pfruby_poll_nogvl, &p, RUBY_UBF_IO, NULL);
+    errno = p.err;
+    return p.rc;
 }

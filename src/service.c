@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #include <ruby.h>
-#include <ruby/thread.h>
 
 #include "child_signals.h"
 #include "control.h"
@@ -90,30 +89,22 @@ struct service_wait {
     short revents[2];
 };
 
-/* Without the GVL: renew the deadline, then one poll of at most half
- * the timeout (a Ruby interrupt ends it early with EINTR). */
-static void *
-service_wait_nogvl(void *arg)
+/* Renew the deadline, then one poll of at most half the timeout (a Ruby
+ * interrupt ends it early with EINTR).  Both the poll and the check may
+ * raise a pending interrupt (an app thread's Thread.main.raise, a trap
+ * handler): run protected. */
+static VALUE
+service_wait_body(VALUE arg)
 {
-    struct service_wait *w = arg;
+    struct service_wait *w = (struct service_wait *)arg;
     struct pollfd p[2] = {{.fd = w->fds[0], .events = POLLIN},
                           {.fd = w->fds[1], .events = POLLIN}};
 
     atomic_store(&w->slot->deadline_ns, shm_now_ns() + w->timeout_ns);
-    w->rc = poll(p, 2, w->wait_ms);
+    w->rc = pfruby_poll(p, 2, w->wait_ms);
     w->err = errno;
     w->revents[0] = p[0].revents;
     w->revents[1] = p[1].revents;
-    return NULL;
-}
-
-/* Both calls may raise a pending interrupt (an app thread's
- * Thread.main.raise, a trap handler): run them protected. */
-static VALUE
-service_wait_body(VALUE arg)
-{
-    rb_thread_call_without_gvl(service_wait_nogvl, (void *)arg, RUBY_UBF_IO,
-                               NULL);
     rb_thread_check_ints();
     return Qnil;
 }
