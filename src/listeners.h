@@ -55,7 +55,8 @@ int listeners_queue_depth(const struct listeners *ls, unsigned *depth);
  */
 bool listeners_serve(const struct listener *l, int nr);
 
-/* Close every listener (after a graceful stop began). */
+/* Close every listener: the monitor once a graceful stop began, the
+ * service worker (its own copy) when it starts. */
 void listeners_close(struct listeners *ls);
 
 #endif

@@ -14,7 +14,8 @@ struct shm_slot;
 
 struct mold_args {
     const struct settings *settings;
-    const struct listeners *ls;
+    struct listeners *ls;   /* this process's copy: the service worker
+                             * closes them */
     struct shm_slot *slots; /* the shared table, SHM_SLOTS */
     int ctl_fd;             /* SEQPACKET to the monitor */
     unsigned generation;

@@ -44,23 +44,14 @@ struct service_state {
     VALUE obj;       /* its Pitchfork::Service (pinned) */
 };
 
-/* It never accepts: the listeners are closed so that neither it nor the
- * programs it may start hold them. */
-static void
-service_close_listeners(const struct listeners *ls)
-{
-    for (size_t i = 0; i < ls->n; i++)
-        if (close(ls->l[i].fd) < 0)
-            log_syswarn("close listener %s (fd %d) in the service worker",
-                        ls->l[i].addr, ls->l[i].fd);
-}
-
 static int
 service_setup(struct service *sv, struct service_state *st)
 {
     int fl;
 
-    service_close_listeners(sv->ls);
+    /* It never accepts: the listeners are closed so that neither it
+     * nor the programs it may start hold them. */
+    listeners_close(sv->ls);
     if (sv->settings->setpgid && setpgid(0, 0) < 0)
         log_syswarn("setpgid in the service worker");
     atomic_store(&sv->slot->pid, (int32_t)getpid());

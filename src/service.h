@@ -20,7 +20,7 @@ struct shm_slot;
 struct service {
     unsigned generation;
     int ctl_fd;                      /* SEQPACKET to the monitor */
-    const struct listeners *ls;      /* closed: it never accepts */
+    struct listeners *ls;            /* closed: it never accepts */
     const struct settings *settings;
     struct shm_slot *slot;           /* the SHM_SERVICE_SLOT */
     pid_t monitor_pid;               /* for PR_SET_PDEATHSIG */
