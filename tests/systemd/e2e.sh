@@ -138,7 +138,10 @@ ok $? "WatchdogSec=2s is pinged (WatchdogTimestamp moves)"
 
 # ---- reload, refork and restart under a concurrent client -----------------
 # loop_start NAME URL...: curl in a loop inside the container until
-# /tmp/NAME.stop exists; loop_end NAME prints "OK FAILED".
+# /tmp/NAME.stop exists; loop_end NAME stops it, waits for it and sets
+# res to "OK FAILED" (not from a $(...) subshell: the loop is not that
+# subshell's child, so its wait would return at once, before the count is
+# written).
 loop_start() {
     name=$1
     shift
@@ -153,15 +156,15 @@ loop_end() {
     sleep 0.5 # some requests after the change, too
     in_ct touch "/tmp/$1.stop"
     wait "$LOOP"
-    in_ct cat "/tmp/$1.out"
-    in_ct sh -c "[ ! -s /tmp/$1.err ] || head -3 /tmp/$1.err" >&2
+    res=$(in_ct cat "/tmp/$1.out")
+    in_ct sh -c "[ ! -s /tmp/$1.err ] || head -3 /tmp/$1.err" >"$T/err" 2>&1
 }
 APPURL="--unix-socket /run/pitchfork/app.sock http://localhost/"
 loop_start reload "$APPURL"
 in_ct systemctl reload pitchfork@app
 wait_for has_msg pitchfork@app 'reload done: every worker is gen 1'
 ok $? "systemctl reload: a new generation serves"
-res=$(loop_end reload 2>"$T/err")
+loop_end reload
 ok "$(case "$res" in [1-9]*" 0") echo 0 ;; *) echo 1 ;; esac)" \
     "no failed request during the reload (ok failed: $res)"
 [ ! -s "$T/err" ] || diag "$(cat "$T/err")"
@@ -178,7 +181,7 @@ loop_start restart "$APPURL"
 pid=$(in_ct systemctl show -P MainPID pitchfork@app)
 in_ct systemctl restart pitchfork@app
 new=$(in_ct systemctl show -P MainPID pitchfork@app)
-res=$(loop_end restart 2>"$T/err")
+loop_end restart
 ok "$([ "$pid" != "$new" ] && echo 0 || echo 1)" "systemctl restart: a new main process ($pid -> $new)"
 ok "$(case "$res" in [1-9]*" 0") echo 0 ;; *) echo 1 ;; esac)" \
     "with the socket unit, no request fails across the restart (ok failed: $res)"
