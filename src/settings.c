@@ -74,7 +74,7 @@ const struct setting_def settings_table[] = {
      "skip requests whose client has already disconnected"},
     {"mold_compact", "PITCHFORK_MOLD_COMPACT", 0, NULL, "mold_compact",
      SET_BOOL, F(mold_compact), NOCOUNT, 0, 0, "true",
-     "GC.start and GC.compact in the mold before it forks workers"},
+     "GC.compact in the mold before it forks workers"},
     {"setpgid", "PITCHFORK_SETPGID", 0, NULL, "setpgid", SET_BOOL,
      F(setpgid), NOCOUNT, 0, 0, "false",
      "put each worker in its own process group, so that a terminal's "

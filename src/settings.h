@@ -37,7 +37,7 @@ struct settings {
     bool rewindable_input;
     bool early_hints;
     bool check_client_connection;
-    bool mold_compact;            /* GC.start + GC.compact before forking */
+    bool mold_compact;            /* GC.compact before forking */
     bool setpgid;                 /* workers in their own process group */
     int backlog;
     int listen_umask;             /* UNIX socket mode is 0666 & ~umask */

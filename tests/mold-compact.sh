@@ -1,5 +1,5 @@
 #!/bin/sh
-# mold_compact: the mold collects garbage, compacts, and returns the free
+# mold_compact: the mold compacts its heap (a full GC), and returns the free
 # pages of its C heap to the kernel before forking, so a boot that left
 # 60 MB of freed chunks behind does not leave them in the mold (and in
 # every worker); with mold_compact false they stay.
@@ -15,12 +15,14 @@ mold_rss() {
 }
 
 start_server "$TMPD/s.sock" -w 1 "$APPS/junk.ru"
-is "$(hcurl "$(url /)")" "kept 2000" "the app boots with compaction"
+is "$(hcurl "$(url /)")" "kept 2000, compactions 1" \
+    "the app boots; the mold compacted its heap once before the fork"
 on=$(mold_rss)
 stop_server
 
 PITCHFORK_MOLD_COMPACT=false start_server "$TMPD/s.sock" -w 1 "$APPS/junk.ru"
-is "$(hcurl "$(url /)")" "kept 2000" "and without"
+is "$(hcurl "$(url /)")" "kept 2000, compactions 0" \
+    "mold_compact false: no compaction"
 off=$(mold_rss)
 stop_server
 
