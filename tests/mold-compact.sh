@@ -2,12 +2,13 @@
 # mold_compact: the mold compacts its heap (a full GC), and returns the free
 # pages of its C heap to the kernel before forking, so a boot that left
 # 60 MB of freed chunks behind does not leave them in the mold (and in
-# every worker); with mold_compact false they stay.
+# every worker); with mold_compact false they stay.  A promoted mold
+# compacts too.
 # SPDX-License-Identifier: MIT
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib-server.sh"
 
-plan 4
+plan 6
 
 # The mold's resident memory in MiB.
 mold_rss() {
@@ -24,6 +25,16 @@ PITCHFORK_MOLD_COMPACT=false start_server "$TMPD/s.sock" -w 1 "$APPS/junk.ru"
 is "$(hcurl "$(url /)")" "kept 2000, compactions 0" \
     "mold_compact false: no compaction"
 off=$(mold_rss)
+stop_server
+
+# A promoted mold compacts too: a worker of generation 1 inherits both
+# compactions.
+start_server "$TMPD/s.sock" -w 1 --refork-after 5,false "$APPS/junk.ru"
+for i in 1 2 3 4 5; do hcurl -o /dev/null "$(url /)"; done
+wait_for all_gen 1 2
+ok $? "after 5 requests the worker is promoted: a gen 1 mold and worker"
+is "$(hcurl "$(url /)")" "kept 2000, compactions 2" \
+    "the promoted mold compacted its heap before the fork"
 stop_server
 
 ok "$([ -n "$on" ] && [ -n "$off" ] && echo 0 || echo 1)" \
