@@ -18,7 +18,7 @@
 # promoted worker's title says it is the new mold), wrk's latency percentiles
 # during rollouts against the same wrk run without one; and, for pitchfork
 # and unicorn with the hello and the cow apps, the time from starting the
-# server to the first 200 (curl polling).
+# server to the first 200 (curl polling), the servers taking turns.
 #
 # Usage: bench/cow-memory.sh
 # Environment (defaults in parentheses):
@@ -272,20 +272,26 @@ if [ -n "${REFORK_ROOT:-}" ]; then
 fi
 
 # ---- time from start to the first 200 --------------------------------------
+# Runs take turns (unicorn, pitchfork, pitchfork-nocompact, unicorn, ...),
+# so that a change in the machine's load skews every server alike.
+STARTUP_SERVERS="unicorn pitchfork pitchfork-nocompact"
 echo
-echo "time from start to the first 200 (ms; $WORKERS workers; curl polling), min/median/max of $STARTUP_RUNS"
+echo "time from start to the first 200 (ms; $WORKERS workers; curl polling), min/median/max of $STARTUP_RUNS, runs interleaved"
 for app in "$HELLO_APP" "$COW_APP"; do
-    for s in unicorn pitchfork pitchfork-nocompact; do
-        times=""
-        for i in $(seq "$STARTUP_RUNS"); do
+    : >"$BENCH_TMP/startup"
+    for i in $(seq "$STARTUP_RUNS"); do
+        for s in $STARTUP_SERVERS; do
             port=$(free_port)
             t0=$(now_ms)
             start_cow "$s" "$app" "$port"
             if wait_200 "http://127.0.0.1:$port/" "$BOOT_TIMEOUT"; then
-                times="$times $(($(now_ms) - t0))"
+                echo "$s $(($(now_ms) - t0))" >>"$BENCH_TMP/startup"
             fi
             bench_stop "$BENCH_PID"
         done
+    done
+    for s in $STARTUP_SERVERS; do
+        times=$(awk -v s="$s" '$1 == s { printf " %s", $2 }' "$BENCH_TMP/startup")
         printf '  %-19s %-8s %s   (runs:%s)\n' "$s" "$(basename "$app")" "$(stats "$times")" "$times"
     done
 done
