@@ -26,7 +26,8 @@
 #   WORKERS (4)  WARMUP_REQUESTS (1000 x WORKERS)  SETTLE_REQUESTS (100 x
 #   WORKERS)  REFORK_AFTER (50,100,false)  SERVERS ("unicorn puma
 #   pitchfork pitchfork-refork")  PUMA_PRELOAD (1)  STARTUP_RUNS (3)
-#   ROLLOUT_RUNS (3)  SKIP_EXTRA=1 (PSS only)  PITCHFORK  BENCH_KEEP_TMP=1
+#   ROLLOUT_RUNS (3)  WRK_SECONDS (8, at least 3)  SKIP_EXTRA=1 (PSS only)
+#   PITCHFORK  BENCH_KEEP_TMP=1
 # SPDX-License-Identifier: MIT
 set -u
 
@@ -42,6 +43,7 @@ SERVERS=${SERVERS:-"unicorn puma pitchfork pitchfork-refork"}
 PUMA_PRELOAD=${PUMA_PRELOAD:-1}
 STARTUP_RUNS=${STARTUP_RUNS:-3}
 ROLLOUT_RUNS=${ROLLOUT_RUNS:-3}
+WRK_SECONDS=${WRK_SECONDS:-8}
 SKIP_EXTRA=${SKIP_EXTRA:-0}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-120}
 ROLLOUT_TIMEOUT=${ROLLOUT_TIMEOUT:-60}
@@ -245,17 +247,18 @@ if [ -n "${REFORK_ROOT:-}" ]; then
              /requests in/ { n = $1 } /^Requests\/sec/ { r = $2 }
              END { printf "p50 %s p99 %s max %s, %s requests, %s req/s", p50, p99, max, n, r }' "$1"
     }
-    timeout 60 wrk -t2 -c4 -d8s --latency -H 'Connection: close' "$url" \
+    timeout 60 wrk -t2 -c4 -d"$WRK_SECONDS"s --latency -H 'Connection: close' "$url" \
         >"$BENCH_TMP/wrk-steady.txt" 2>&1
-    echo "  wrk -t2 -c4 -d8s, no rollout:     $(wrk_lat "$BENCH_TMP/wrk-steady.txt")"
-    timeout 60 wrk -t2 -c4 -d8s --latency -H 'Connection: close' "$url" \
+    echo "  wrk -t2 -c4 -d${WRK_SECONDS}s, no rollout:     $(wrk_lat "$BENCH_TMP/wrk-steady.txt")"
+    timeout 60 wrk -t2 -c4 -d"$WRK_SECONDS"s --latency -H 'Connection: close' "$url" \
         >"$BENCH_TMP/wrk-rollout.txt" 2>&1 &
     wrk_pid=$!
     sleep 1
     loaded=""
     molds=""
     n=0
-    t_end=$(($(now_ms) + 6000))
+    # Rollouts start 1 s into wrk's run and stop 1 s before its end.
+    t_end=$(($(now_ms) + (WRK_SECONDS - 2) * 1000))
     while [ "$(now_ms)" -lt "$t_end" ]; do
         gen=$(gen_state "$REFORK_ROOT" | awk '{ print $2 }')
         kill -USR2 "$REFORK_ROOT"
@@ -266,7 +269,7 @@ if [ -n "${REFORK_ROOT:-}" ]; then
         sleep 0.3
     done
     wait "$wrk_pid"
-    echo "  wrk -t2 -c4 -d8s, $n rollouts:     $(wrk_lat "$BENCH_TMP/wrk-rollout.txt")"
+    echo "  wrk -t2 -c4 -d${WRK_SECONDS}s, $n rollouts:     $(wrk_lat "$BENCH_TMP/wrk-rollout.txt")"
     echo "  rollout under load ms:$loaded (min/median/max: $(stats "$loaded")); new mold's title after:$molds"
     bench_stop "$REFORK_ROOT"
 fi
