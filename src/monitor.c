@@ -34,6 +34,15 @@
 static const struct child no_child = {0, -1, 0, false, 0, false, false,
                                       false, 0, 0};
 
+/*
+ * Spawn requests the mold has not answered yet, at most: each direction of
+ * a control socket holds a few hundred messages, and a monitor blocked on
+ * a full one would never read the answers that drain the other.
+ */
+#define SPAWNS_IN_FLIGHT 32
+
+static void monitor_stop(struct monitor *m, bool quick);
+
 int
 monitor_epoll_add(struct monitor *m, int fd, enum monitor_tag tag,
                   uint32_t nr)
@@ -103,15 +112,29 @@ monitor_status(struct monitor *m)
     health_status(m); /* the STATUS= line and its once-a-second refresh */
 }
 
-/* Ask the current mold for every missing worker. */
+/* Asked for and not reported yet (-1 is a slot kept for a promotion). */
+static int
+monitor_spawns_in_flight(const struct monitor *m)
+{
+    int n = 0;
+
+    for (int i = 0; i < m->hiwater; i++)
+        n += m->workers[i].pid == 0 && m->workers[i].spawn_ns > 0;
+    return n;
+}
+
+/* Ask the current mold for the missing workers, SPAWNS_IN_FLIGHT at most
+ * at a time; each report asks for more. */
 void
 monitor_request_workers(struct monitor *m)
 {
     int64_t now = shm_now_ns();
+    int in_flight = monitor_spawns_in_flight(m);
 
     if (m->stopping || m->mold.pid == 0 || !m->mold.ready)
         return;
-    for (int nr = 0; nr < m->nworkers; nr++) {
+    for (int nr = 0; nr < m->nworkers && in_flight < SPAWNS_IN_FLIGHT;
+         nr++) {
         struct child *w = &m->workers[nr];
         struct ctl_msg msg = {CTL_SPAWN, nr, m->generation, 0, 0};
         if (w->pid != 0 || w->spawn_ns != 0)
@@ -121,6 +144,7 @@ monitor_request_workers(struct monitor *m)
             return;
         }
         w->spawn_ns = now;
+        in_flight++;
     }
     monitor_service_request(m); /* after the workers: they serve */
 }
@@ -154,10 +178,13 @@ monitor_worker_spawned(struct monitor *m, const struct ctl_msg *msg,
         log_warn("ignoring a spawn report for worker %d pid %d", msg->nr,
                  msg->pid);
         monitor_close_fds(fds, nfds);
-        if (msg->nr >= 0 && msg->nr < m->nworkers)
+        /* Also a slot TTOU removed while its spawn was pending. */
+        if (msg->nr >= 0 && msg->nr < m->hiwater &&
+            m->workers[msg->nr].pid == 0)
             m->workers[msg->nr].spawn_ns = 0;
         if (msg->pid > 0 && !monitor_was_reaped(m, msg->pid))
             (void)kill(msg->pid, SIGKILL); /* unwanted; ESRCH: gone */
+        monitor_request_workers(m);
         return;
     }
     w = &m->workers[msg->nr];
@@ -173,6 +200,11 @@ monitor_worker_spawned(struct monitor *m, const struct ctl_msg *msg,
                   msg->generation);
     if (monitor_epoll_add(m, w->ctl_fd, TAG_WORKER, (uint32_t)msg->nr) < 0)
         monitor_close_child(m, w);
+    if (m->stopping) { /* asked for before the stop */
+        monitor_send(m, w, CTL_STOP);
+        w->stopping = true;
+    }
+    monitor_request_workers(m);
 }
 
 static void
@@ -285,8 +317,7 @@ monitor_count_spawn_error(struct monitor *m, bool was_ready)
                 "): giving up",
                 m->spawn_errors);
         m->status = 1;
-        m->stopping = true;
-        sdnotify("STOPPING=1");
+        monitor_stop(m, false); /* requests in progress finish */
     }
 }
 
@@ -363,6 +394,11 @@ monitor_reaped(struct monitor *m, pid_t pid, int st)
         monitor_service_reaped(m, st);
     } else if (pid == m->next_mold.pid) {
         monitor_describe_exit(st, how, sizeof(how), field, sizeof(field));
+        /* A promoted worker's slot holds its last request: its requests
+         * are already counted, and its deadline is not the next one's. */
+        if (m->next_mold.promoting)
+            memset(&m->slots[m->promoted_nr], 0,
+                   sizeof(m->slots[m->promoted_nr]));
         monitor_close_child(m, &m->next_mold);
         m->next_mold = no_child;
         refork_failed(m, how);
@@ -509,7 +545,8 @@ monitor_soft_timeout(struct monitor *m, int nr, int64_t now)
     int64_t dl = atomic_load(&m->slots[nr].deadline_ns);
     char pid[32];
 
-    if (w->pid == 0 || dl <= 0 || now <= dl || w->timeout_logged == dl)
+    if (w->pid == 0 || atomic_load(&m->slots[nr].pid) != w->pid || dl <= 0 ||
+        now <= dl || w->timeout_logged == dl)
         return;
     w->timeout_logged = dl;
     snprintf(pid, sizeof(pid), "CHILD_PID=%ld", (long)w->pid);
@@ -529,7 +566,9 @@ monitor_hard_timeout(struct monitor *m, int nr, int64_t now)
     char pid[32];
 
     monitor_soft_timeout(m, nr, now);
-    if (w->pid == 0 || w->killed || dl <= 0 || now <= dl + grace)
+    /* Until a new worker writes its pid, the slot is its predecessor's. */
+    if (w->pid == 0 || atomic_load(&m->slots[nr].pid) != w->pid ||
+        w->killed || dl <= 0 || now <= dl + grace)
         return;
     snprintf(pid, sizeof(pid), "CHILD_PID=%ld", (long)w->pid);
     log_event_for(LOGL_ERR, "kill", nr, w->generation,
@@ -548,18 +587,27 @@ monitor_timeouts(struct monitor *m, int64_t now)
     int64_t spawn = (int64_t)(m->s->spawn_timeout * NS_PER_SEC);
     struct child *molds[] = {&m->mold, &m->next_mold};
 
+    bool respawn = false;
+
     for (int i = 0; i < m->hiwater; i++) {
         struct child *w = &m->workers[i];
         monitor_hard_timeout(m, i, now);
-        if (w->spawn_ns > 0 && !w->ready && now > w->spawn_ns + spawn) {
-            log_event_for(LOGL_ERR, "timeout", i,
-                          w->pid ? w->generation : m->generation, NULL,
-                          "worker %d not ready within spawn_timeout", i);
-            monitor_kill(w, SIGKILL);
-            w->spawn_ns = 0;
-            monitor_count_spawn_error(m, false);
-        }
+        if (w->spawn_ns <= 0 || w->ready || now <= w->spawn_ns + spawn)
+            continue;
+        w->spawn_ns = 0;
+        if (w->pid == 0 && i >= m->nworkers)
+            continue; /* TTOU removed it; nobody waits for it */
+        log_event_for(LOGL_ERR, "timeout", i,
+                      w->pid ? w->generation : m->generation, NULL,
+                      "worker %d not ready within spawn_timeout", i);
+        monitor_kill(w, SIGKILL);
+        monitor_count_spawn_error(m, false);
+        respawn = true;
     }
+    /* A spawn the mold never reported is asked for again (a reported
+     * one is when the killed worker is reaped). */
+    if (respawn)
+        monitor_request_workers(m);
     if (refork_promotion_overdue(m, now)) {
         log_event_for(LOGL_ERR, "kill", -1, m->next_mold.generation, NULL,
                       "promoted worker pid %ld passed timeout + cleanup in "
