@@ -88,10 +88,17 @@ monitor_send(struct monitor *m, struct child *c, uint32_t type)
 {
     struct ctl_msg msg = {type, -1, m->next_gen, 0, 0};
 
-    if (c->ctl_fd >= 0 && control_send(c->ctl_fd, &msg, NULL, 0) == 0)
+    if (c->pid <= 0)
+        return; /* no such child, nothing to tell */
+    if (c->ctl_fd < 0)
+        log_warn("pid %ld has no control socket (message %u); sending "
+                 "SIGTERM",
+                 (long)c->pid, type);
+    else if (control_send(c->ctl_fd, &msg, NULL, 0) == 0)
         return;
-    log_syswarn("tell pid %ld (message %u); sending SIGTERM", (long)c->pid,
-                type);
+    else
+        log_syswarn("tell pid %ld (message %u); sending SIGTERM",
+                    (long)c->pid, type);
     if (c->pid > 0 && kill(c->pid, SIGTERM) < 0 && errno != ESRCH)
         log_syswarn("kill pid %ld", (long)c->pid);
 }
