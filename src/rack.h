@@ -95,6 +95,7 @@ extern VALUE rack_key_hijack_io;     /* "rack.hijack_io" */
 extern VALUE rack_key_after_reply;   /* "rack.after_reply" */
 extern VALUE rack_key_tempfiles;     /* "rack.tempfiles" */
 extern VALUE rack_key_response_finished; /* "rack.response_finished" */
+extern VALUE rack_key_http_expect;   /* "HTTP_EXPECT" */
 
 /* ---- rack_input.c ---------------------------------------------------- */
 

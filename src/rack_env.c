@@ -44,6 +44,7 @@ VALUE rack_key_hijack_io = Qnil;
 VALUE rack_key_after_reply = Qnil;
 VALUE rack_key_tempfiles = Qnil;
 VALUE rack_key_response_finished = Qnil;
+VALUE rack_key_http_expect = Qnil;
 
 static struct {
     VALUE request_method, script_name, path_info, request_path;
@@ -117,6 +118,7 @@ rack_env_intern_keys(void)
     rack_key_hijack_io = INTERN("rack.hijack_io");
     rack_key_after_reply = INTERN("rack.after_reply");
     rack_key_tempfiles = INTERN("rack.tempfiles");
+    rack_key_http_expect = INTERN("HTTP_EXPECT");
 
     val.get = INTERN("GET");
     val.post = INTERN("POST");

@@ -39,7 +39,9 @@ static VALUE cTCPSocket = Qnil, cUNIXSocket = Qnil;
 
 /* ---- the response ------------------------------------------------------- */
 
-/* The status as an int in 100..999, else raises ArgumentError. */
+/* The final status as an int: 101 (a protocol switch, with hijack) or
+ * 200..999.  Any other 1xx is interim (RFC 9110 section 15.2) and cannot
+ * end a response: raises ArgumentError naming it, which becomes a 500. */
 static int
 response_status_code(VALUE status)
 {
@@ -51,8 +53,8 @@ response_status_code(VALUE status)
         code = NUM2LONG(rb_str_to_inum(status, 10, 0));
     else
         code = NUM2LONG(rb_funcall(status, rb_intern("to_i"), 0));
-    if (code < 100 || code > 999)
-        rb_raise(rb_eArgError, "invalid response status %ld", code);
+    if (code != 101 && (code < 200 || code > 999))
+        rb_raise(rb_eArgError, "invalid final response status %ld", code);
     return (int)code;
 }
 
@@ -101,6 +103,14 @@ serve_write(VALUE arg)
     return Qnil;
 }
 
+/* body.close, if the body has one.  Raises what close raises. */
+static void
+serve_close_app_body(VALUE body)
+{
+    if (rb_respond_to(body, id.close))
+        rb_funcall(body, id.close, 0);
+}
+
 /* body.close, then Rack::TempfileReaper's job. */
 static VALUE
 serve_close_body(VALUE arg)
@@ -109,8 +119,7 @@ serve_close_body(VALUE arg)
     VALUE tempfiles;
 
     pfruby_asan_landed(); /* an ensure runs while unwinding */
-    if (rb_respond_to(sv->body, id.close))
-        rb_funcall(sv->body, id.close, 0);
+    serve_close_app_body(sv->body);
     tempfiles = rb_hash_lookup(sv->c->env, rack_key_tempfiles);
     if (RB_TYPE_P(tempfiles, T_ARRAY)) {
         for (long i = 0; i < RARRAY_LEN(tempfiles); i++)
@@ -136,22 +145,44 @@ serve_call(struct serve *sv)
     sv->body = RARRAY_AREF(sv->res, 2);
 }
 
-/* An interim "100 Continue" the app asked for by returning status 100
- * (the unicorn way); then it is called again. */
+/* Is status 100?  Without raising: the body is not closed yet. */
+static bool
+serve_status_is_100(VALUE status)
+{
+    if (FIXNUM_P(status))
+        return FIX2LONG(status) == 100;
+    if (RB_TYPE_P(status, T_STRING))
+        return rb_str_to_inum(status, 10, 0) == INT2FIX(100);
+    return false;
+}
+
+/*
+ * The app returned 100 to a request with "Expect: 100-continue" (the
+ * unicorn way of asking for the body): close that body, write "100
+ * Continue" unless it was sent (not to HTTP/1.0, RFC 9110 section 10.1.1)
+ * and delete env["HTTP_EXPECT"] so that the app's second call, the last
+ * one, knows.  Returns false when the app is not to be called again (no
+ * such request, or the client went away); a 100 returned then is refused
+ * as a final status by response_status_code.
+ */
 static bool
 serve_app_continue(struct serve *sv)
 {
     static const char msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
     struct rack_conn *c = sv->c;
 
-    if (!FIXNUM_P(c->status) || FIX2INT(c->status) != 100)
+    if (!c->parser.req.expect_continue || !serve_status_is_100(c->status))
         return false;
-    serve_close_body((VALUE)sv);
+    serve_close_app_body(sv->body);
+    sv->body = Qnil;
     if (!c->continue_sent && c->parser.req.version_minor >= 1) {
         c->continue_sent = true;
-        if (rack_io_write(c->fd, msg, sizeof(msg) - 1, 0) < 0)
+        if (rack_io_write(c->fd, msg, sizeof(msg) - 1, 0) < 0) {
             c->write_errno = errno;
+            return false;
+        }
     }
+    rb_hash_delete(c->env, rack_key_http_expect);
     return true;
 }
 
@@ -162,14 +193,12 @@ serve_body(VALUE arg)
     struct rack_conn *c = sv->c;
 
     c->env = rack_env_build(c);
-    do {
+    serve_call(sv);
+    /* Called once more at most: what that call returns is final. */
+    if (!c->hijacked && serve_app_continue(sv))
         serve_call(sv);
-        if (c->hijacked) { /* full hijack: the app owns the socket */
-            serve_close_body(arg);
-            return Qnil;
-        }
-    } while (c->write_errno == 0 && serve_app_continue(sv));
-    if (c->write_errno != 0)
+    /* A full hijack (the app owns the socket), or the client is gone. */
+    if (c->hijacked || c->write_errno != 0)
         return serve_close_body(arg);
     return rb_ensure(serve_write, arg, serve_close_body, arg);
 }

@@ -3,12 +3,13 @@
 # Length for Array bodies, chunked each-bodies, Rack 3 streaming bodies,
 # HEAD/204/304 without a body, Rack 2 and 3 repeated headers, refused
 # headers (500), body.close always, exceptions (500, then the next request
-# is fine), and a body reaching the client in pieces.
+# is fine), status 100 (one more call, then final), and a body reaching
+# the client in pieces.
 # SPDX-License-Identifier: MIT
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib-server.sh"
 
-plan 40
+plan 46
 
 # head PATH [CURL ARGS]: the response head, CRs removed.
 head_of() {
@@ -81,6 +82,20 @@ TIMEOUT=10 wait_for test -s "$TMPD/closed2" # may run after the last byte
 is "$(cat "$TMPD/closed2" 2>/dev/null)" closed "body.close after a good response"
 is "$(head_of /notarray | head -1)" "HTTP/1.1 500 Internal Server Error" \
     "not [status, headers, body]: 500"
+
+# Status 100 to "Expect: 100-continue": one "100 Continue", one more
+# call without HTTP_EXPECT, and that answer is final.
+out=$(hcurl -v -H 'Expect: 100-continue' -d abc "$(url /continue)" 2>"$TMPD/curl.err")
+is "$out" "body=abc calls=2" "status 100 to Expect: the app is called once more"
+is "$(grep -c '^< HTTP/1.1 100 Continue' "$TMPD/curl.err")" 1 \
+    "with one 100 Continue before"
+code_of() { hcurl -o /dev/null -w '%{http_code}' "$@"; }
+is "$(code_of -H 'Expect: 100-continue' -d abc "$(url /always100)")" 500 \
+    "status 100 again after the 100 Continue: 500, no loop"
+is "$(code_of "$(url /always100)")" 500 "status 100 without Expect: 500"
+ok "$(has "$(cat "$SERVER_LOG")" 'invalid final response status 100')" \
+    "the interim status is logged"
+is "$(hcurl "$(url /after100)")" "GET /after100" "the worker serves the next request"
 
 # Heads from 990 to 1090 bytes: one of them ends where the head buffer
 # must grow for its final CRLF, and each must arrive whole.

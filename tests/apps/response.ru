@@ -112,6 +112,17 @@ run lambda { |env|
     [200, { "content-type" => "text/plain" }, Raising.new(q)]
   when "/close"
     [200, { "content-type" => "text/plain" }, Closing.new(q)]
+  when "/continue"
+    # Status 100 asks for the body of an "Expect: 100-continue" request
+    # (the unicorn way); the server deletes HTTP_EXPECT and calls again.
+    env["test.calls"] = env.fetch("test.calls", 0) + 1
+    if env["HTTP_EXPECT"] =~ /\A100-continue\z/i
+      [100, {}, []]
+    else
+      text("body=#{env['rack.input'].read} calls=#{env['test.calls']}\n")
+    end
+  when "/always100"
+    [100, {}, []]
   when "/notarray"
     "not a response"
   when "/big_each"
