@@ -99,7 +99,7 @@ extern VALUE rack_key_http_expect;   /* "HTTP_EXPECT" */
 
 /* ---- rack_input.c ---------------------------------------------------- */
 
-/* Define Pitchfork::Input (at boot). */
+/* Define Pitchfork::StreamInput and Pitchfork::Input (at boot). */
 void rack_input_init(const struct settings *s);
 
 /* rack.input for c: a new input when the request has a body, else the

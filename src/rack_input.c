@@ -1,15 +1,19 @@
 /*
- * rack.input: Pitchfork::Input, a Ruby class written in C.
+ * rack.input: Pitchfork::StreamInput and its subclass Pitchfork::Input,
+ * Ruby classes written in C.
  *
  * The body is read from the socket only when the app asks for it.  Bytes
  * that arrived with the head are used first; "100 Continue" is written
  * before the first read that needs the client (RFC 9110 section 10.1.1);
  * chunked bodies are decoded transparently (trailers are dropped).
  *
- * Rewindable (the default): every byte is kept, in memory up to
- * client_body_buffer_size, then in an unlinked temporary file in $TMPDIR.
- * Streaming (rewindable_input false): only what the app has not read yet
- * is kept; rewind works until the first byte is consumed.
+ * Rewindable (the default), a Pitchfork::Input: every byte is kept, in
+ * memory up to client_body_buffer_size, then in an unlinked temporary
+ * file in $TMPDIR.  Streaming (rewindable_input false), a
+ * Pitchfork::StreamInput: only what the app has not read yet is kept, and
+ * there is no rewind method at all, as unicorn's and upstream's
+ * StreamInput (Rack 3 made rewind optional; Rack 2 forbids a rewind that
+ * raises Errno::ESPIPE).
  *
  * A client that closes or stalls before the end of the body makes the
  * read raise Pitchfork::ClientShutdown (an EOFError); waits are bounded
@@ -55,7 +59,8 @@ struct input {
     uint64_t pos;            /* read position */
 };
 
-static VALUE cInput = Qnil;
+static VALUE cStreamInput = Qnil; /* read, gets, each, size, close */
+static VALUE cInput = Qnil;       /* a StreamInput with rewind */
 static VALUE input_empty = Qnil; /* shared by requests without a body */
 static size_t input_limit = 112 * 1024;
 static bool input_rewindable = true;
@@ -468,15 +473,13 @@ input_each(VALUE self)
     return self;
 }
 
-/* rewind: back to the first byte; 0.  A streaming input can only
- * "rewind" before anything was read (Errno::ESPIPE after). */
+/* rewind: back to the first byte; 0.  Pitchfork::Input only: its
+ * instances are rewindable. */
 static VALUE
 input_rewind(VALUE self)
 {
     struct input *in = input_get(self);
 
-    if (!in->rewindable && in->pos > 0)
-        rb_syserr_fail(ESPIPE, "rack.input is not rewindable");
     in->pos = 0;
     return INT2FIX(0);
 }
@@ -509,18 +512,20 @@ input_close(VALUE self)
 void
 rack_input_init(const struct settings *s)
 {
-    cInput = rb_define_class_under(pfruby_mPitchfork, "Input", rb_cObject);
-    rb_define_alloc_func(cInput, input_alloc);
-    rb_undef_method(CLASS_OF(cInput), "new");
-    rb_define_method(cInput, "read", input_read, -1);
-    rb_define_method(cInput, "gets", input_gets, 0);
-    rb_define_method(cInput, "each", input_each, 0);
+    cStreamInput = rb_define_class_under(pfruby_mPitchfork, "StreamInput",
+                                         rb_cObject);
+    rb_define_alloc_func(cStreamInput, input_alloc);
+    rb_undef_method(CLASS_OF(cStreamInput), "new");
+    rb_define_method(cStreamInput, "read", input_read, -1);
+    rb_define_method(cStreamInput, "gets", input_gets, 0);
+    rb_define_method(cStreamInput, "each", input_each, 0);
+    rb_define_method(cStreamInput, "size", input_size, 0);
+    rb_define_method(cStreamInput, "close", input_close, 0);
+    cInput = rb_define_class_under(pfruby_mPitchfork, "Input", cStreamInput);
     rb_define_method(cInput, "rewind", input_rewind, 0);
-    rb_define_method(cInput, "size", input_size, 0);
-    rb_define_method(cInput, "close", input_close, 0);
     input_limit = s->client_body_buffer_size;
     input_rewindable = s->rewindable_input;
-    input_empty = input_alloc(cInput);
+    input_empty = input_alloc(input_rewindable ? cInput : cStreamInput);
     rb_gc_register_mark_object(input_empty);
 }
 
@@ -534,7 +539,7 @@ rack_input_new(struct rack_conn *c)
     if (r->framing == HTTP_BODY_NONE ||
         (r->framing == HTTP_BODY_LENGTH && r->content_length == 0))
         return input_empty;
-    obj = input_alloc(cInput);
+    obj = input_alloc(input_rewindable ? cInput : cStreamInput);
     TypedData_Get_Struct(obj, struct input, &input_type, in);
     in->conn = c;
     in->rewindable = input_rewindable;

@@ -8,7 +8,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib-server.sh"
 
 command -v sha256sum >/dev/null 2>&1 || skip_all "sha256sum not found"
-plan 24
+plan 27
 
 head -c 10485760 /dev/urandom >"$TMPD/10m"
 sum=$(sha256sum <"$TMPD/10m" | cut -d' ' -f1)
@@ -79,12 +79,22 @@ is "$(echo "$out" | head -1 | tr -d '\r')" "HTTP/1.1 400 Bad Request" \
     "a malformed chunked body is a 400"
 stop_server
 
+start_server "$TMPD/s.sock" -w 1 -E production "$APPS/input.ru"
+is "$(hcurl --data-binary 'abc' "$(url /can_rewind)")" "true Pitchfork::Input" \
+    "rewindable input (the default) has rewind"
+stop_server
+
 PITCHFORK_REWINDABLE_INPUT=false start_server "$TMPD/s.sock" -w 1 -E production "$APPS/input.ru"
 ok $? "server starts with rewindable_input false"
 out=$(hcurl -H 'Transfer-Encoding: chunked' --data-binary @"$TMPD/10m" "$(url /sha256)")
 is "$out" "10485760 $sum" "streaming input: 10 MB chunked upload"
 out=$(hcurl --data-binary @"$TMPD/lines" "$(url /lines)")
 is "$out" 'first="line one\n" rest=2 last="line three"' "streaming input: gets and each"
+out=$(hcurl --data-binary 'abc' "$(url /can_rewind)")
+is "$out" "false Pitchfork::StreamInput" \
+    "streaming input: no rewind method (Rack 2 forbids one raising ESPIPE)"
+is "$(hcurl "$(url /can_rewind)")" "false Pitchfork::StreamInput" \
+    "streaming input: no rewind without a body either"
 out=$(printf 'POST /size HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc' | raw --body)
 is "$out" "3" "size of a body with a length"
 stop_server

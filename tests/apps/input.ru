@@ -1,8 +1,8 @@
 # frozen_string_literal: true
 # rack.input exercises: /sha256 reads with read(n, buf), /all with read,
 # /lines with gets and each, /rewind reads twice, /partial reads 5
-# bytes, /size asks the size, /upload parses a multipart form, /ignore
-# never reads.
+# bytes, /can_rewind tells whether rewind exists, /size asks the size,
+# /upload parses a multipart form, /ignore never reads.
 # SPDX-License-Identifier: MIT
 require "digest"
 
@@ -42,6 +42,8 @@ run lambda { |env|
     # the server close!s it after the response (Rack::TempfileReaper).
     file = Rack::Request.new(env).params["file"]
     text("#{file[:tempfile].size} #{file[:tempfile].path}\n")
+  when "/can_rewind"
+    text("#{input.respond_to?(:rewind)} #{input.class}\n")
   when "/size"
     text("#{input.size}\n")
   when "/eof"
