@@ -40,8 +40,9 @@ static VALUE cTCPSocket = Qnil, cUNIXSocket = Qnil;
 /* ---- the response ------------------------------------------------------- */
 
 /* The final status as an int: 101 (a protocol switch, with hijack) or
- * 200..999.  Any other 1xx is interim (RFC 9110 section 15.2) and cannot
- * end a response: raises ArgumentError naming it, which becomes a 500. */
+ * 200..599.  Any other 1xx is interim (RFC 9110 section 15.2) and cannot
+ * end a response, and RFC 9110 section 15 defines no class above 5xx:
+ * raises ArgumentError naming the status, which becomes a 500. */
 static int
 response_status_code(VALUE status)
 {
@@ -53,7 +54,7 @@ response_status_code(VALUE status)
         code = NUM2LONG(rb_str_to_inum(status, 10, 0));
     else
         code = NUM2LONG(rb_funcall(status, rb_intern("to_i"), 0));
-    if (code != 101 && (code < 200 || code > 999))
+    if (code != 101 && (code < 200 || code > 599))
         rb_raise(rb_eArgError, "invalid final response status %ld", code);
     return (int)code;
 }

@@ -1,12 +1,13 @@
 #!/bin/sh
-# rack.hijack (full and partial), rack.early_hints (103), rack.after_reply
-# and rack.response_finished callbacks, and env["pitchfork.timeout"].
+# rack.hijack (full and partial, 101 with a partial hijack),
+# rack.early_hints (103), rack.after_reply and rack.response_finished
+# callbacks, and env["pitchfork.timeout"].
 # Through Rack::Lint (development), on TCP.
 # SPDX-License-Identifier: MIT
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib-server.sh"
 
-plan 12
+plan 15
 
 port=$(free_port)
 PITCHFORK_EARLY_HINTS=true start_server "127.0.0.1:$port" -w 1 \
@@ -19,6 +20,13 @@ is "$out" "$(printf 'HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r
 out=$(printf 'GET /partial HTTP/1.1\r\nHost: x\r\n\r\n' | raw | tr -d '\r')
 is "$(printf '%s\n' "$out" | head -1)" "HTTP/1.1 200 OK" "partial hijack: the server writes the head"
 is "$(printf '%s\n' "$out" | tail -1)" "partial hijack" "then the app writes on the socket"
+
+out=$(printf 'GET /upgrade HTTP/1.1\r\nHost: x\r\n\r\n' | raw | tr -d '\r')
+is "$(printf '%s\n' "$out" | head -1)" "HTTP/1.1 101 Switching Protocols" \
+    "101 with a partial hijack: the server writes the head"
+ok "$(printf '%s\n' "$out" | grep -q '^upgrade: example$' && echo 0 || echo 1)" \
+    "with the app's Upgrade field"
+is "$(printf '%s\n' "$out" | tail -1)" "new protocol" "then the app speaks on the socket"
 
 out=$(printf 'GET /hints HTTP/1.1\r\nHost: x\r\n\r\n' | raw | tr -d '\r')
 is "$(printf '%s\n' "$out" | sed -n '1,3p' | tr '\n' '|')" \

@@ -3,13 +3,13 @@
 # Length for Array bodies, chunked each-bodies, Rack 3 streaming bodies,
 # HEAD/204/304 without a body, Rack 2 and 3 repeated headers, refused
 # headers (500), body.close always, exceptions (500, then the next request
-# is fine), status 100 (one more call, then final), and a body reaching
-# the client in pieces.
+# is fine), status 100 (one more call, then final), 600 and up (500), and
+# a body reaching the client in pieces.
 # SPDX-License-Identifier: MIT
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib-server.sh"
 
-plan 46
+plan 49
 
 # head PATH [CURL ARGS]: the response head, CRs removed.
 head_of() {
@@ -96,6 +96,10 @@ is "$(code_of "$(url /always100)")" 500 "status 100 without Expect: 500"
 ok "$(has "$(cat "$SERVER_LOG")" 'invalid final response status 100')" \
     "the interim status is logged"
 is "$(hcurl "$(url /after100)")" "GET /after100" "the worker serves the next request"
+is "$(code_of "$(url '/status?600')")" 500 "status 600: 500"
+is "$(code_of "$(url '/status?999')")" 500 "status 999: 500"
+ok "$(has "$(cat "$SERVER_LOG")" 'invalid final response status 999')" \
+    "the status out of 200..599 is logged"
 
 # Heads from 990 to 1090 bytes: one of them ends where the head buffer
 # must grow for its final CRLF, and each must arrive whole.

@@ -20,6 +20,13 @@ run lambda { |env|
       io.close
     end
     [200, { "content-type" => "text/plain", "rack.hijack" => hijack }, []]
+  when "/upgrade"
+    # 101 is a valid final status: the head, then the new protocol.
+    hijack = lambda do |io|
+      io.write("new protocol\n")
+      io.close
+    end
+    [101, { "upgrade" => "example", "rack.hijack" => hijack }, []]
   when "/hints"
     env["rack.early_hints"]&.call({ "link" => "</style.css>; rel=preload; as=style" })
     text("after hints\n")
