@@ -261,31 +261,58 @@ head_refuse(struct head *h, const char *what, const char *name, size_t nlen)
     snprintf(h->why, sizeof(h->why), "%s \"%s\"", what, esc);
 }
 
-/* One value of header name: "\n" separates fields (Rack 2), empty pieces
- * are skipped as upstream does. */
+/* One field "name: p[0..len)", refused if the value has a control
+ * character. */
+static void
+head_field(struct head *h, const char *name, size_t nlen, const char *p,
+           size_t len)
+{
+    if (!response_field_value_ok(p, len)) {
+        head_refuse(h, "control character in the value of header", name,
+                    nlen);
+        return;
+    }
+    hbuf_field(name, nlen, p, len);
+}
+
+/* Rack 2's "\n"-joined value in [p, end): one field per piece, empty
+ * pieces skipped. */
+static void
+head_split_value(struct head *h, const char *name, size_t nlen,
+                 const char *p, const char *end)
+{
+    while (p < end && !h->bad) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl != NULL ? nl : end;
+
+        if (e > p)
+            head_field(h, name, nlen, p, (size_t)(e - p));
+        p = nl != NULL ? nl + 1 : end;
+    }
+}
+
+/*
+ * One value of header name.  Without "\n" it is one field, even empty
+ * (RFC 9110 section 5.5 allows an empty field-value; unicorn sends it).
+ * With "\n" it is Rack 2's way of repeating a field: one field per piece,
+ * and empty pieces are skipped: "a\n\nb" and a trailing "\n" as
+ * unicorn's and upstream's split(/\n+/) does, to avoid blank, key-only
+ * Set-Cookie fields, and a leading "\n" too (split keeps it as "").
+ */
 static void
 head_value(struct head *h, const char *name, size_t nlen, VALUE v)
 {
-    const char *p, *end;
+    const char *p;
+    size_t len;
 
     if (!RB_TYPE_P(v, T_STRING))
         v = rb_obj_as_string(v);
     p = RSTRING_PTR(v);
-    end = p + RSTRING_LEN(v);
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *e = nl != NULL ? nl : end;
-
-        if (e > p) {
-            if (!response_field_value_ok(p, (size_t)(e - p))) {
-                head_refuse(h, "control character in the value of header",
-                            name, nlen);
-                return;
-            }
-            hbuf_field(name, nlen, p, (size_t)(e - p));
-        }
-        p = nl != NULL ? nl + 1 : end;
-    }
+    len = (size_t)RSTRING_LEN(v);
+    if (memchr(p, '\n', len) == NULL)
+        head_field(h, name, nlen, p, len);
+    else
+        head_split_value(h, name, nlen, p, p + len);
     RB_GC_GUARD(v);
 }
 

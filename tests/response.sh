@@ -1,15 +1,15 @@
 #!/bin/sh
 # Responses: status line and reason, Date and Connection: close, Content-
 # Length for Array bodies, chunked each-bodies, Rack 3 streaming bodies,
-# HEAD/204/304 without a body, Rack 2 and 3 repeated headers, refused
-# headers (500), body.close always, exceptions (500, then the next request
-# is fine), status 100 (one more call, then final), 600 and up (500), and
-# a body reaching the client in pieces.
+# HEAD/204/304 without a body, Rack 2 and 3 repeated headers, empty
+# values, refused headers (500), body.close always, exceptions (500, then
+# the next request is fine), status 100 (one more call, then final), 600
+# and up (500), and a body reaching the client in pieces.
 # SPDX-License-Identifier: MIT
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib-server.sh"
 
-plan 49
+plan 52
 
 # head PATH [CURL ARGS]: the response head, CRs removed.
 head_of() {
@@ -59,6 +59,12 @@ is "$(count "$h" '^set-cookie: ')" 2 "Rack 3 Array values: one field each"
 ok "$(has "$h" '^x-list: y$')" "... in order"
 h=$(head_of /rack2_multi)
 is "$(count "$h" '^set-cookie: (a=1|b=2)$')" 2 "Rack 2 newline-joined values: one field each"
+h=$(head_of /empty_values)
+ok "$(has "$h" '^x-empty: $')" "an empty value is sent (RFC 9110 section 5.5)"
+is "$(printf '%s\n' "$h" | grep -i '^x-arr:' | tr '\n' '|')" "x-arr: |x-arr: a|" \
+    "an empty element of a Rack 3 Array too, in order"
+is "$(printf '%s\n' "$h" | grep -i '^x-joined:' | tr '\n' '|')" "x-joined: a|x-joined: b|" \
+    "empty pieces of a Rack 2 newline-joined value are skipped"
 h=$(head_of /date)
 is "$(count "$h" '^date: yesterday|^connection: keep-alive')" 0 \
     "the app's Date and Connection are replaced"

@@ -98,6 +98,8 @@ run lambda { |env|
     text("multi\n", 200, { "set-cookie" => ["a=1", "b=2"], "x-list" => ["x", "y"] })
   when "/rack2_multi"
     text("multi\n", 200, { "set-cookie" => "a=1\nb=2" })
+  when "/empty_values"
+    text("empty\n", 200, { "x-empty" => "", "x-arr" => ["", "a"], "x-joined" => "\na\n\nb\n" })
   when "/inject"
     text("injected\n", 200, { "x-evil" => "a\r\nset-cookie: evil=1" })
   when "/nul"
