@@ -348,7 +348,11 @@ head_pair(struct head *h, VALUE k, VALUE v)
     size_t nlen;
 
     if (!RB_TYPE_P(k, T_STRING)) {
-        head_refuse(h, "header name is not a String:", "", 0);
+        VALUE shown = rb_inspect(k); /* may raise: before any C state */
+
+        head_refuse(h, "header name is not a String:", RSTRING_PTR(shown),
+                    (size_t)RSTRING_LEN(shown));
+        RB_GC_GUARD(shown);
         return false;
     }
     name = RSTRING_PTR(k);

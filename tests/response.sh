@@ -9,7 +9,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib-server.sh"
 
-plan 52
+plan 54
 
 # head PATH [CURL ARGS]: the response head, CRs removed.
 head_of() {
@@ -75,6 +75,10 @@ for p in /inject /nul /badname; do
 done
 ok "$(has "$(cat "$SERVER_LOG")" 'refusing.*control character.*x-evil')" \
     "the refused header is logged"
+is "$(head_of /symname | head -1)" "HTTP/1.1 500 Internal Server Error" \
+    "a Symbol header name: 500"
+ok "$(has "$(cat "$SERVER_LOG")" 'header name is not a String: .*:.*x-sym')" \
+    "the log shows the name's inspect"
 
 is "$(head_of /raise | head -1)" "HTTP/1.1 500 Internal Server Error" "an exception: 500"
 log_has 'app error: boom from the app \(ArgumentError\).*response.ru:[0-9]+'

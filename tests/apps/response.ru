@@ -106,6 +106,8 @@ run lambda { |env|
     text("nul\n", 200, { "x-nul" => "a\0b" })
   when "/badname"
     text("bad name\n", 200, { "bad name" => "x" })
+  when "/symname"
+    text("symbol name\n", 200, { "x-sym": "v" })
   when "/date"
     text("date\n", 200, { "date" => "yesterday", "connection" => "keep-alive" })
   when "/raise"
