@@ -114,6 +114,12 @@ void rack_input_finish(VALUE input);
  * unread on the socket. */
 bool rack_input_unread(VALUE input);
 
+/* For a Pitchfork::HttpParserError exc: the status the request parser
+ * gives its error (400, 431 for a trailer section over the limit) and in
+ * *reason a static one-line reason; 400 "Bad Request" for one the app
+ * raised itself. */
+int rack_input_error_status(VALUE exc, const char **reason);
+
 /* ---- rack_info.c ----------------------------------------------------- */
 
 /* Define the C methods of Pitchfork::Info, Pitchfork::Worker and

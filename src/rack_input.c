@@ -61,6 +61,7 @@ struct input {
 
 static VALUE cStreamInput = Qnil; /* read, gets, each, size, close */
 static VALUE cInput = Qnil;       /* a StreamInput with rewind */
+static ID id_parser_error;        /* hidden ivar: the enum http_error */
 static VALUE input_empty = Qnil; /* shared by requests without a body */
 static size_t input_limit = 112 * 1024;
 static bool input_rewindable = true;
@@ -224,6 +225,19 @@ input_store(struct input *in, const char *p, size_t n)
 
 /* ---- receiving ---------------------------------------------------------- */
 
+/* Raise Pitchfork::HttpParserError for the decoder's error e, which it
+ * carries (in an ivar Ruby cannot see) for rack_input_error_status. */
+static void
+input_raise_parser_error(enum http_error e)
+{
+    VALUE exc = rb_exc_new_str(
+        pfruby_eHttpParserError,
+        rb_sprintf("bad chunked body: %s", http_error_str(e)));
+
+    rb_ivar_set(exc, id_parser_error, INT2FIX((int)e));
+    rb_exc_raise(exc);
+}
+
 /* Decode (chunked) or clip (length) n raw bytes in input_stage and keep
  * the body part.  Raises Pitchfork::HttpParserError on a bad chunk. */
 static void
@@ -233,8 +247,7 @@ input_ingest(struct input *in, size_t n)
         int r = chunked_decode(&in->dec, input_stage, &n, NULL);
 
         if (r < 0)
-            rb_raise(pfruby_eHttpParserError, "bad chunked body: %s",
-                     http_error_str(in->dec.error));
+            input_raise_parser_error(in->dec.error);
         input_store(in, input_stage, n);
         in->eof = r == 1;
         return;
@@ -523,6 +536,7 @@ rack_input_init(const struct settings *s)
     rb_define_method(cStreamInput, "close", input_close, 0);
     cInput = rb_define_class_under(pfruby_mPitchfork, "Input", cStreamInput);
     rb_define_method(cInput, "rewind", input_rewind, 0);
+    id_parser_error = rb_intern("pitchfork_parser_error"); /* no "@" */
     input_limit = s->client_body_buffer_size;
     input_rewindable = s->rewindable_input;
     input_empty = input_alloc(input_rewindable ? cInput : cStreamInput);
@@ -588,4 +602,17 @@ rack_input_unread(VALUE input)
         return false;
     TypedData_Get_Struct(input, struct input, &input_type, in);
     return !in->eof;
+}
+
+int
+rack_input_error_status(VALUE exc, const char **reason)
+{
+    VALUE e = rb_attr_get(exc, id_parser_error);
+
+    if (!FIXNUM_P(e)) {
+        *reason = "Bad Request";
+        return 400;
+    }
+    *reason = http_error_str((enum http_error)FIX2INT(e));
+    return http_error_status((enum http_error)FIX2INT(e));
 }

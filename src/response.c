@@ -219,6 +219,20 @@ serve_client_error(VALUE exc)
     return false;
 }
 
+/* Answer a malformed request body with the parser's status (431 for a
+ * trailer section over the limit, as for a head) and reason. */
+static void
+serve_bad_body(struct rack_conn *c, VALUE exc)
+{
+    const char *reason;
+    char body[128];
+    int status = rack_input_error_status(exc, &reason);
+
+    snprintf(body, sizeof(body), "%s\n", reason);
+    c->status = INT2FIX(status);
+    response_error(c, status, body);
+}
+
 /* After an exception: log it and answer if nothing was sent yet. */
 static void
 serve_failed(struct rack_conn *c, VALUE exc)
@@ -232,7 +246,7 @@ serve_failed(struct rack_conn *c, VALUE exc)
     if (pfruby_exc_is_a(exc, pfruby_eHttpParserError)) {
         pfruby_log_exception(LOGL_INFO, "bad request body", exc);
         if (can_answer)
-            response_error(c, 400, "Bad Request\n");
+            serve_bad_body(c, exc);
         return;
     }
     pfruby_log_exception(LOGL_ERR, "app error", exc);

@@ -8,7 +8,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib-server.sh"
 
 command -v sha256sum >/dev/null 2>&1 || skip_all "sha256sum not found"
-plan 27
+plan 29
 
 head -c 10485760 /dev/urandom >"$TMPD/10m"
 sum=$(sha256sum <"$TMPD/10m" | cut -d' ' -f1)
@@ -77,6 +77,11 @@ ok $? "which is deleted after the response (rack.tempfiles)"
 out=$(printf 'POST /all HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n' | raw)
 is "$(echo "$out" | head -1 | tr -d '\r')" "HTTP/1.1 400 Bad Request" \
     "a malformed chunked body is a 400"
+out=$(ruby -e 'print "POST /all HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+                     "5\r\nhello\r\n0\r\nX-Big: #{"a" * 20_000}\r\n\r\n"' | raw | tr -d '\r')
+is "$(echo "$out" | head -1)" "HTTP/1.1 431 Request Header Fields Too Large" \
+    "a chunked trailer section over 16 KiB is a 431, as pitchfork(8) says"
+is "$(echo "$out" | tail -1)" "trailer section too large" "with the parser's reason"
 stop_server
 
 start_server "$TMPD/s.sock" -w 1 -E production "$APPS/input.ru"
