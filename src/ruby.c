@@ -330,6 +330,33 @@ pfruby_load_app_body(VALUE path)
     return rb_funcall(pfruby_mPitchfork, rb_intern("load_app"), 1, path);
 }
 
+/* Rack 2's Rack::Lint, which load_app adds in development, requires
+ * rack.input#rewind, which a streamed rack.input does not have: say so
+ * once at boot rather than in every request's 500. */
+static void
+pfruby_warn_lint_rewind(const struct settings *s)
+{
+    const char *env = getenv("RACK_ENV");
+    VALUE rack, rel = Qnil;
+
+    if (s->rewindable_input || env == NULL || strcmp(env, "development"))
+        return;
+    if (!rb_const_defined(rb_cObject, rb_intern("Rack")))
+        return;
+    rack = rb_const_get(rb_cObject, rb_intern("Rack"));
+    if (!rb_const_defined(rack, rb_intern("RELEASE")))
+        return;
+    rel = rb_const_get(rack, rb_intern("RELEASE"));
+    if (RB_TYPE_P(rel, T_STRING) && RSTRING_LEN(rel) > 0 &&
+        RSTRING_PTR(rel)[0] < '3')
+        log_warn("rewindable_input false: rack.input has no rewind, and the "
+                 "Rack::Lint of rack %.*s that development mode adds refuses "
+                 "every request without it (use rack 3, or another "
+                 "RACK_ENV)",
+                 (int)RSTRING_LEN(rel), RSTRING_PTR(rel));
+    RB_GC_GUARD(rel);
+}
+
 VALUE
 pfruby_load_app(const struct settings *s)
 {
@@ -350,6 +377,7 @@ pfruby_load_app(const struct settings *s)
         return Qnil;
     }
     rb_gc_register_mark_object(app);
+    pfruby_warn_lint_rewind(s);
     return app;
 }
 

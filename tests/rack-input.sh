@@ -8,7 +8,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib-server.sh"
 
 command -v sha256sum >/dev/null 2>&1 || skip_all "sha256sum not found"
-plan 29
+plan 31
 
 head -c 10485760 /dev/urandom >"$TMPD/10m"
 sum=$(sha256sum <"$TMPD/10m" | cut -d' ' -f1)
@@ -102,6 +102,19 @@ is "$(hcurl "$(url /can_rewind)")" "false Pitchfork::StreamInput" \
     "streaming input: no rewind without a body either"
 out=$(printf 'POST /size HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc' | raw --body)
 is "$out" "3" "size of a body with a length"
+! log_has 'has no rewind'
+ok $? "no warning about Rack::Lint outside development"
+stop_server
+
+# Rack 2's Rack::Lint (development) requires rewind: a warning at boot.
+PITCHFORK_REWINDABLE_INPUT=false start_server "$TMPD/s.sock" -w 1 -E development "$APPS/input.ru"
+if ruby -rrack -e 'exit(Rack::RELEASE.to_i < 3)'; then
+    log_has 'rewindable_input false: rack.input has no rewind, and the Rack::Lint of rack 2'
+    ok $? "development with rack 2: the log says Rack::Lint refuses requests"
+else
+    ! log_has 'has no rewind'
+    ok $? "development with rack 3: no warning, its Lint allows no rewind"
+fi
 stop_server
 
 done_testing
