@@ -86,7 +86,7 @@ serve_write(VALUE arg)
 
     pfruby_asan_landed(); /* the app may have rescued a raise of ours */
     code = response_status_code(c->status);
-
+    h.upgrade = code == 101;
     hbuf_begin(code);
     head_headers(&h, c->headers);
     if (h.bad) {

@@ -186,7 +186,8 @@ response_date(size_t *len)
     return line;
 }
 
-/* Start the head: status line, Date, Connection: close. */
+/* Start the head: status line, Date, Connection: close but for a 101,
+ * whose Connection field says "upgrade" (head_headers, hbuf_upgrade). */
 void
 hbuf_begin(int code)
 {
@@ -201,7 +202,8 @@ hbuf_begin(int code)
     hbuf_cat(line, (size_t)n);
     date = response_date(&dlen);
     hbuf_cat(date, dlen);
-    HBUF_LIT("Connection: close\r\n");
+    if (code != 101)
+        HBUF_LIT("Connection: close\r\n");
 }
 
 /* ---- header validation -------------------------------------------------- */
@@ -366,10 +368,15 @@ head_pair(struct head *h, VALUE k, VALUE v)
         head_refuse(h, "invalid header name", name, nlen);
         return false;
     }
-    /* Ours, as upstream: Date and Connection: close. */
-    if (response_name_is(name, nlen, "date") ||
-        response_name_is(name, nlen, "connection"))
+    /* Ours, as upstream: Date and Connection: close; a protocol switch
+     * (101) sends the app's Connection, RFC 9110 section 7.8. */
+    if (response_name_is(name, nlen, "connection")) {
+        if (!h->upgrade)
+            return true;
+        h->has_conn = true;
+    } else if (response_name_is(name, nlen, "date")) {
         return true;
+    }
     if (response_name_is(name, nlen, "content-length"))
         head_content_length(h, v);
     else if (response_name_is(name, nlen, "transfer-encoding"))
@@ -422,6 +429,8 @@ head_headers(struct head *h, VALUE headers)
     else if (!NIL_P(headers))
         rb_block_call(headers, id.each, 0, NULL, head_each_i, (VALUE)h);
     pfruby_asan_landed(); /* rb_iter_break may have jumped here */
+    if (h->upgrade && !h->has_conn && !h->bad)
+        HBUF_LIT("Connection: upgrade\r\n"); /* the sender of Upgrade's */
 }
 
 /* ---- writing ------------------------------------------------------------ */

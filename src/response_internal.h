@@ -25,6 +25,8 @@ struct head {
     uint64_t cl;
     bool has_te;     /* Transfer-Encoding given */
     VALUE hijack;    /* the rack.hijack response header, or Qnil */
+    bool upgrade;    /* a 101: the app's Connection field is sent */
+    bool has_conn;   /* ... and it gave one */
     bool bad;        /* an invalid name or value: answer 500 */
     char why[200];   /* what was invalid, escaped */
 };

@@ -7,7 +7,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib-server.sh"
 
-plan 15
+plan 17
 
 port=$(free_port)
 PITCHFORK_EARLY_HINTS=true start_server "127.0.0.1:$port" -w 1 \
@@ -27,6 +27,11 @@ is "$(printf '%s\n' "$out" | head -1)" "HTTP/1.1 101 Switching Protocols" \
 ok "$(printf '%s\n' "$out" | grep -q '^upgrade: example$' && echo 0 || echo 1)" \
     "with the app's Upgrade field"
 is "$(printf '%s\n' "$out" | tail -1)" "new protocol" "then the app speaks on the socket"
+is "$(printf '%s\n' "$out" | grep -i '^connection:')" "Connection: upgrade" \
+    "no Connection: close but the upgrade option the sender of Upgrade owes"
+out=$(printf 'GET /upgrade?conn HTTP/1.1\r\nHost: x\r\n\r\n' | raw | tr -d '\r')
+is "$(printf '%s\n' "$out" | grep -i '^connection:')" "connection: Upgrade" \
+    "a 101 keeps the app's Connection field (RFC 9110 section 7.8)"
 
 out=$(printf 'GET /hints HTTP/1.1\r\nHost: x\r\n\r\n' | raw | tr -d '\r')
 is "$(printf '%s\n' "$out" | sed -n '1,3p' | tr '\n' '|')" \

@@ -26,7 +26,9 @@ run lambda { |env|
       io.write("new protocol\n")
       io.close
     end
-    [101, { "upgrade" => "example", "rack.hijack" => hijack }, []]
+    head = { "upgrade" => "example", "rack.hijack" => hijack }
+    head["connection"] = "Upgrade" if env["QUERY_STRING"] == "conn"
+    [101, head, []]
   when "/hints"
     env["rack.early_hints"]&.call({ "link" => "</style.css>; rel=preload; as=style" })
     text("after hints\n")
