@@ -99,7 +99,7 @@ monitor_send(struct monitor *m, struct child *c, uint32_t type)
     else
         log_syswarn("tell pid %ld (message %u); sending SIGTERM",
                     (long)c->pid, type);
-    if (c->pid > 0 && kill(c->pid, SIGTERM) < 0 && errno != ESRCH)
+    if (kill(c->pid, SIGTERM) < 0 && errno != ESRCH)
         log_syswarn("kill pid %ld", (long)c->pid);
 }
 
@@ -593,7 +593,6 @@ monitor_timeouts(struct monitor *m, int64_t now)
 {
     int64_t spawn = (int64_t)(m->s->spawn_timeout * NS_PER_SEC);
     struct child *molds[] = {&m->mold, &m->next_mold};
-
     bool respawn = false;
 
     for (int i = 0; i < m->hiwater; i++) {
