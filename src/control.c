@@ -96,3 +96,15 @@ control_recv(int fd, struct ctl_msg *m, int *fds, size_t *nfds)
     }
     return 1;
 }
+
+int
+control_recv_bare(int fd, struct ctl_msg *m)
+{
+    int fds[CTL_MAX_FDS];
+    size_t nfds = 0;
+    int r = control_recv(fd, m, fds, &nfds);
+
+    for (size_t i = 0; i < nfds; i++)
+        (void)close(fds[i]); /* unexpected: nobody would use it */
+    return r;
+}

@@ -65,4 +65,10 @@ int control_send(int fd, const struct ctl_msg *m, const int *fds,
  */
 int control_recv(int fd, struct ctl_msg *m, int *fds, size_t *nfds);
 
+/*
+ * Receive one message that should carry no descriptors (the monitor sends
+ * its children none): any that came are closed.  Returns as control_recv.
+ */
+int control_recv_bare(int fd, struct ctl_msg *m);
+
 #endif

@@ -276,15 +276,11 @@ mold_loop(struct mold *m)
     proctitle_set("pitchfork (gen:%u) mold", m->generation);
     for (;;) {
         struct ctl_msg msg;
-        int fds[CTL_MAX_FDS];
-        size_t nfds = 0;
         enum mold_role role;
         int rc;
         if (mold_wait(m->ctl_fd) < 0)
             return ROLE_EXIT;
-        rc = control_recv(m->ctl_fd, &msg, fds, &nfds);
-        for (size_t i = 0; i < nfds; i++)
-            (void)close(fds[i]); /* the monitor sends none */
+        rc = control_recv_bare(m->ctl_fd, &msg);
         if (rc < 0 && errno == EAGAIN)
             continue;
         if (rc <= 0 || msg.type == CTL_STOP) {

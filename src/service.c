@@ -118,12 +118,8 @@ service_control(struct service *sv, struct service_state *st)
 {
     for (;;) {
         struct ctl_msg m;
-        int fds[CTL_MAX_FDS];
-        size_t nfds = 0;
-        int r = control_recv(sv->ctl_fd, &m, fds, &nfds);
+        int r = control_recv_bare(sv->ctl_fd, &m);
 
-        for (size_t i = 0; r > 0 && i < nfds; i++)
-            (void)close(fds[i]); /* the monitor sends none */
         if (r == 0) {
             log_event(LOGL_INFO, "exit", NULL,
                       "the monitor is gone: the service worker exits");

@@ -200,23 +200,12 @@ worker_title(struct worker *w, struct worker_state *ws, bool force)
 /* ---- control messages --------------------------------------------------- */
 
 static void
-worker_close_fds(const int *fds, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (close(fds[i]) < 0)
-            log_syswarn("close unexpected fd %d from the monitor", fds[i]);
-}
-
-static void
 worker_control(struct worker *w, struct worker_state *ws)
 {
     for (;;) {
         struct ctl_msg m;
-        int fds[CTL_MAX_FDS];
-        size_t nfds = 0;
-        int r = control_recv(w->ctl_fd, &m, fds, &nfds);
+        int r = control_recv_bare(w->ctl_fd, &m);
 
-        worker_close_fds(fds, r > 0 ? nfds : 0);
         if (r == 0) {
             log_event(LOGL_INFO, "exit", NULL,
                       "the monitor is gone: exiting after this request");

@@ -1,6 +1,6 @@
 /*
  * Unit tests of control messages: round trip, descriptor passing, EOF,
- * and refusal of a short message.
+ * refusal of a short message, and descriptors closed by control_recv_bare.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -44,6 +44,15 @@ main(void)
     is_int(send(sp[0], "short", 5, 0), 5, "send a short datagram");
     is_int(control_recv(sp[1], &in, fds, &nfds), -1, "short refused");
     is_int(errno, EBADMSG, "with EBADMSG");
+    /* control_recv_bare closes what came: the pipe's last writer. */
+    is_int(control_send(sp[0], &out, &pp[1], 1), 0, "send an fd unasked");
+    close(pp[1]);
+    close(fds[0]);
+    is_int(control_recv_bare(sp[1], &in), 1, "receive it bare");
+    is_int(in.type, CTL_SPAWNED, "the message survives");
+    if (fcntl(pp[0], F_SETFL, O_NONBLOCK) < 0)
+        bail("fcntl O_NONBLOCK: %s", strerror(errno));
+    is_int(read(pp[0], &c, 1), 0, "the fd it carried is closed: EOF");
     close(sp[0]);
     is_int(control_recv(sp[1], &in, fds, &nfds), 0, "EOF when peer closed");
     return done_testing();
