@@ -121,8 +121,7 @@ health_check_worker(struct monitor *m, int nr)
                   "worker_memory_max %llu: replacing it after its request",
                   nr, (long)w->pid, (unsigned long long)uss,
                   (unsigned long long)hs.cap);
-    monitor_send(m, w, CTL_STOP);
-    w->stopping = true;
+    monitor_tell_stop(m, w);
 }
 
 /* One worker per tick, two with more than ten workers: reading

@@ -103,6 +103,15 @@ monitor_send(struct monitor *m, struct child *c, uint32_t type)
         log_syswarn("kill pid %ld", (long)c->pid);
 }
 
+void
+monitor_tell_stop(struct monitor *m, struct child *c)
+{
+    if (c->pid <= 0 || c->stopping)
+        return;
+    monitor_send(m, c, CTL_STOP);
+    c->stopping = true;
+}
+
 int
 monitor_ready_count(const struct monitor *m)
 {
@@ -207,10 +216,8 @@ monitor_worker_spawned(struct monitor *m, const struct ctl_msg *msg,
                   msg->generation);
     if (monitor_epoll_add(m, w->ctl_fd, TAG_WORKER, (uint32_t)msg->nr) < 0)
         monitor_close_child(m, w);
-    if (m->stopping) { /* asked for before the stop */
-        monitor_send(m, w, CTL_STOP);
-        w->stopping = true;
-    }
+    if (m->stopping)
+        monitor_tell_stop(m, w); /* asked for before the stop */
     monitor_request_workers(m);
 }
 
@@ -467,12 +474,8 @@ monitor_stop(struct monitor *m, bool quick)
     if (m->next_mold.pid > 0)
         monitor_send(m, &m->next_mold, CTL_STOP);
     monitor_service_stop(m);
-    for (int i = 0; i < m->hiwater; i++) {
-        if (m->workers[i].pid > 0 && !m->workers[i].stopping) {
-            monitor_send(m, &m->workers[i], CTL_STOP);
-            m->workers[i].stopping = true;
-        }
-    }
+    for (int i = 0; i < m->hiwater; i++)
+        monitor_tell_stop(m, &m->workers[i]);
 }
 
 /* TTIN / TTOU: one worker more or less. */
@@ -489,10 +492,8 @@ monitor_scale(struct monitor *m, int delta)
     m->nworkers = n;
     if (n > m->hiwater)
         m->hiwater = n;
-    if (delta < 0 && m->workers[n].pid > 0) {
-        monitor_send(m, &m->workers[n], CTL_STOP);
-        m->workers[n].stopping = true;
-    }
+    if (delta < 0)
+        monitor_tell_stop(m, &m->workers[n]);
     log_info("now %d workers", n);
     health_workers_changed(m);
     monitor_request_workers(m);

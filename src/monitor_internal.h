@@ -82,6 +82,8 @@ void monitor_request_workers(struct monitor *m);
 void monitor_status(struct monitor *m);
 int monitor_ready_count(const struct monitor *m);
 void monitor_send(struct monitor *m, struct child *c, uint32_t type);
+/* CTL_STOP to c, once: it finishes its request and exits. */
+void monitor_tell_stop(struct monitor *m, struct child *c);
 int monitor_boot_mold(struct monitor *m, struct child *c);
 /* A pid reaped before its spawn report arrived. */
 bool monitor_was_reaped(struct monitor *m, pid_t pid);

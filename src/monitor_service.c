@@ -141,12 +141,7 @@ monitor_service_reaped(struct monitor *m, int wait_status)
 void
 monitor_service_stop(struct monitor *m)
 {
-    struct child *sv = &m->service;
-
-    if (sv->pid <= 0 || sv->stopping)
-        return;
-    monitor_send(m, sv, CTL_STOP);
-    sv->stopping = true;
+    monitor_tell_stop(m, &m->service);
 }
 
 /* Its heartbeat (the deadline in its slot, renewed every timeout / 2) is

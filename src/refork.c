@@ -232,8 +232,7 @@ refork_rollout(struct monitor *m)
         struct child *w = &m->workers[i];
         if (w->pid > 0 && w->ready && !w->stopping &&
             w->generation < m->rollout_gen) {
-            monitor_send(m, w, CTL_STOP);
-            w->stopping = true;
+            monitor_tell_stop(m, w);
             down++;
         }
     }
