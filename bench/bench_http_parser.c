@@ -7,7 +7,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "http_parser.h"
+#include "http/http_parser.h"
 
 #include <stdio.h>
 #include <stdlib.h>

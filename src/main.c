@@ -12,13 +12,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "config_file.h"
-#include "listeners.h"
-#include "log.h"
-#include "monitor.h"
-#include "proctitle.h"
-#include "settings.h"
+#include "core/cgroup.h"
+#include "core/config_file.h"
+#include "core/listeners.h"
+#include "core/log.h"
+#include "core/proctitle.h"
+#include "core/settings.h"
+#include "monitor/monitor.h"
+#include "ruby/config_eval.h"
+#include "ruby/mold.h"
 
 /*
  * fds 0, 1 and 2 must be open before any socket is created: otherwise a
@@ -52,7 +54,7 @@ main_settings(struct settings *s, int argc, char **argv)
     int rc;
 
     settings_defaults(s);
-    if (config != NULL && config_file_apply(s, config) < 0)
+    if (config != NULL && config_file_apply(s, config, config_eval_child) < 0)
         return -1;
     if (settings_from_env(s, err, sizeof(err)) < 0) {
         fprintf(stderr, "pitchfork: %s\n", err);
@@ -147,7 +149,7 @@ main(int argc, char **argv)
         log_set_role("monitor", -1, 0);
         proctitle_set("pitchfork monitor");
         main_limits(&s);
-        rc = listeners_open(&ls, &s) < 0 ? 1 : monitor_run(&s, &ls);
+        rc = listeners_open(&ls, &s) < 0 ? 1 : monitor_run(&s, &ls, mold_main);
     } else {
         rc = rc < 0 ? 2 : 0;
     }

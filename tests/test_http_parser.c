@@ -8,7 +8,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "http_parser.h"
+#include "http/http_parser.h"
 #include "tap.h"
 
 #include <errno.h>

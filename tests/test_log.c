@@ -20,7 +20,7 @@
 #define SD_JOURNAL_SUPPRESS_LOCATION 1
 #include <systemd/sd-journal.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "tap.h"
 
 #define REC_MAX 16

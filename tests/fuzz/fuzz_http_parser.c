@@ -10,7 +10,7 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "http_parser.h"
+#include "http/http_parser.h"
 
 #include <stdint.h>
 #include <stdio.h>

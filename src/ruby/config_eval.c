@@ -1,0 +1,100 @@
+/*
+ * The Ruby half of the configuration file: evaluate upstream pitchfork's
+ * DSL (configurator.rb) in a Ruby process.  See core/config_file.h for
+ * the monitor's half, which runs config_eval_child() in a short-lived
+ * child and reads its settings.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include "ruby/config_eval.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+#include <ruby.h>
+
+#include "core/log.h"
+#include "core/settings.h"
+#include "ruby/pfruby.h"
+
+extern const char pfruby_configurator_rb[];
+
+static VALUE
+config_eval_dsl_body(VALUE unused)
+{
+    VALUE src = rb_utf8_str_new_cstr(pfruby_configurator_rb);
+
+    return rb_funcall(rb_mKernel, rb_intern("eval"), 3, src,
+                      rb_const_get(rb_cObject, rb_intern("TOPLEVEL_BINDING")),
+                      rb_str_new_cstr("pitchfork/configurator.rb"));
+}
+
+static VALUE
+config_eval_load_body(VALUE path)
+{
+    VALUE mod = rb_const_get(rb_cObject, rb_intern("Pitchfork"));
+    VALUE klass = rb_const_get(mod, rb_intern("Configurator"));
+
+    return rb_funcall(klass, rb_intern("load"), 1, path);
+}
+
+int
+config_eval_load(const char *path)
+{
+    int state = 0;
+
+    pfruby_protect(config_eval_dsl_body, Qnil, &state);
+    if (state == 0)
+        pfruby_protect(config_eval_load_body, rb_str_new_cstr(path), &state);
+    if (state != 0) {
+        log_err("cannot load the configuration file %s", path);
+        return -1;
+    }
+    return 0;
+}
+
+static VALUE
+config_eval_report_body(VALUE unused)
+{
+    VALUE mod = rb_const_get(rb_cObject, rb_intern("Pitchfork"));
+    VALUE cur = rb_funcall(rb_const_get(mod, rb_intern("Configurator")),
+                           rb_intern("current"), 0);
+    VALUE warnings = rb_funcall(cur, rb_intern("warnings"), 0);
+
+    for (long i = 0; i < RARRAY_LEN(warnings); i++) {
+        VALUE w = RARRAY_AREF(warnings, i);
+        log_warn("%s", StringValueCStr(w));
+    }
+    return rb_funcall(cur, rb_intern("settings_lines"), 0);
+}
+
+/* In the child: evaluate the file, write its settings to fd, exit. */
+void
+config_eval_child(const struct settings *s, const char *path, int fd)
+{
+    PFRUBY_INIT_STACK;
+    VALUE lines;
+    int state = 0;
+    size_t off = 0, len;
+
+    if (pfruby_boot(s) < 0 || config_eval_load(path) < 0)
+        _exit(1);
+    lines = pfruby_protect(config_eval_report_body, Qnil, &state);
+    if (state)
+        _exit(1);
+    len = (size_t)RSTRING_LEN(lines);
+    while (off < len) {
+        ssize_t n = write(fd, RSTRING_PTR(lines) + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            log_syserr("write the configuration to the monitor");
+            _exit(1);
+        }
+        off += (size_t)n;
+    }
+    RB_GC_GUARD(lines);
+    _exit(0);
+}

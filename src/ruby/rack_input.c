@@ -1,0 +1,618 @@
+/*
+ * rack.input: Pitchfork::StreamInput and its subclass Pitchfork::Input,
+ * Ruby classes written in C.
+ *
+ * The body is read from the socket only when the app asks for it.  Bytes
+ * that arrived with the head are used first; "100 Continue" is written
+ * before the first read that needs the client (RFC 9110 section 10.1.1);
+ * chunked bodies are decoded transparently (trailers are dropped).
+ *
+ * Rewindable (the default), a Pitchfork::Input: every byte is kept, in
+ * memory up to client_body_buffer_size, then in an unlinked temporary
+ * file in $TMPDIR.  Streaming (rewindable_input false), a
+ * Pitchfork::StreamInput: only what the app has not read yet is kept, and
+ * there is no rewind method at all, as unicorn's and upstream's
+ * StreamInput (Rack 3 made rewind optional; Rack 2 forbids a rewind that
+ * raises Errno::ESPIPE).
+ *
+ * A client that closes or stalls before the end of the body makes the
+ * read raise Pitchfork::ClientShutdown (an EOFError); waits are bounded
+ * by the request deadline.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include "ruby/rack.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ruby/encoding.h>
+
+#include "ruby/pfruby.h"
+#include "core/settings.h"
+
+#define INPUT_STAGE_SIZE (64 * 1024)
+#define INPUT_MEM_MIN 4096
+
+struct input {
+    struct rack_conn *conn;  /* NULL once the request is over */
+    bool finished;           /* rack_input_finish() was called */
+    bool rewindable;
+    bool eof;                /* the whole body was received */
+    enum http_framing framing;
+    uint64_t remaining;      /* HTTP_BODY_LENGTH: bytes still to receive */
+    struct chunked_decoder dec;
+    const char *initial;     /* body bytes read with the head, unused */
+    size_t initial_len;
+    bool had_initial;        /* the client sent body bytes with the head */
+    char *mem;               /* bytes [mem_off, stored) when tmpfd < 0 */
+    size_t mem_cap;
+    uint64_t mem_off;
+    int tmpfd;               /* spilled: bytes [0, stored) in this file */
+    uint64_t stored;         /* body bytes received so far */
+    uint64_t pos;            /* read position */
+};
+
+static VALUE cStreamInput = Qnil; /* read, gets, each, size, close */
+static VALUE cInput = Qnil;       /* a StreamInput with rewind */
+static ID id_parser_error;        /* hidden ivar: the enum http_error */
+static VALUE input_empty = Qnil; /* shared by requests without a body */
+static size_t input_limit = 112 * 1024;
+static bool input_rewindable = true;
+static char input_stage[INPUT_STAGE_SIZE]; /* one request at a time */
+
+static void
+input_free(void *p)
+{
+    struct input *in = p;
+
+    free(in->mem);
+    if (in->tmpfd >= 0)
+        (void)close(in->tmpfd); /* nothing to report at GC time */
+    xfree(in);
+}
+
+static size_t
+input_memsize(const void *p)
+{
+    const struct input *in = p;
+
+    return sizeof(*in) + in->mem_cap;
+}
+
+static const rb_data_type_t input_type = {
+    .wrap_struct_name = "pitchfork_input",
+    .function = {.dmark = NULL, .dfree = input_free,
+                 .dsize = input_memsize},
+    .flags = RUBY_TYPED_FREE_IMMEDIATELY,
+};
+
+static VALUE
+input_alloc(VALUE klass)
+{
+    struct input *in;
+    VALUE obj = TypedData_Make_Struct(klass, struct input, &input_type, in);
+
+    in->tmpfd = -1;
+    in->eof = true;
+    in->rewindable = true;
+    return obj;
+}
+
+static struct input *
+input_get(VALUE self)
+{
+    struct input *in;
+
+    pfruby_asan_landed(); /* the app may have rescued a raise of ours */
+    TypedData_Get_Struct(self, struct input, &input_type, in);
+    if (in->finished)
+        rb_raise(rb_eIOError, "rack.input is closed: the request is over");
+    return in;
+}
+
+/* ---- storage ------------------------------------------------------------ */
+
+/* An unlinked temporary file in $TMPDIR (or /tmp).  Raises. */
+static int
+input_tmpfile(void)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[PATH_MAX];
+    int fd;
+
+    if (dir == NULL || *dir == '\0')
+        dir = "/tmp";
+    fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC | O_EXCL, 0600);
+    if (fd >= 0)
+        return fd;
+    /* O_TMPFILE unsupported by this filesystem: mkstemp + unlink. */
+    if (snprintf(path, sizeof(path), "%s/pitchfork-body.XXXXXX", dir) >=
+        (int)sizeof(path))
+        rb_raise(rb_eIOError, "TMPDIR too long: %s", dir);
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd < 0)
+        rb_sys_fail(path);
+    if (unlink(path) < 0) {
+        int e = errno;
+
+        (void)close(fd); /* the unlink error is the one reported */
+        rb_syserr_fail(e, path);
+    }
+    return fd;
+}
+
+/* pwrite(2) every byte.  Raises. */
+static void
+input_pwrite(int fd, const char *p, size_t n, uint64_t off)
+{
+    while (n > 0) {
+        ssize_t w = pwrite(fd, p, n, (off_t)off);
+
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            rb_sys_fail("rack.input temporary file");
+        }
+        p += w;
+        n -= (size_t)w;
+        off += (uint64_t)w;
+    }
+}
+
+/* Move the kept bytes to a temporary file (rewindable mode). */
+static void
+input_spill(struct input *in)
+{
+    int fd = input_tmpfile();
+
+    in->tmpfd = fd;
+    if (in->stored > 0)
+        input_pwrite(fd, in->mem, (size_t)in->stored, 0);
+    free(in->mem);
+    in->mem = NULL;
+    in->mem_cap = 0;
+}
+
+/* Room for n more bytes in mem, dropping consumed bytes when streaming. */
+static void
+input_reserve(struct input *in, size_t n)
+{
+    size_t used, cap;
+    char *p;
+
+    if (!in->rewindable && in->pos > in->mem_off) {
+        size_t drop = (size_t)(in->pos - in->mem_off);
+
+        memmove(in->mem, in->mem + drop, (size_t)(in->stored - in->pos));
+        in->mem_off = in->pos;
+    }
+    used = (size_t)(in->stored - in->mem_off);
+    if (used + n <= in->mem_cap)
+        return;
+    cap = in->mem_cap < INPUT_MEM_MIN ? INPUT_MEM_MIN : in->mem_cap;
+    while (cap < used + n)
+        cap *= 2;
+    p = realloc(in->mem, cap);
+    if (p == NULL)
+        rb_memerror();
+    in->mem = p;
+    in->mem_cap = cap;
+}
+
+/* Keep n decoded body bytes. */
+static void
+input_store(struct input *in, const char *p, size_t n)
+{
+    if (n == 0)
+        return;
+    if (in->rewindable && in->tmpfd < 0 && in->stored + n > input_limit)
+        input_spill(in);
+    if (in->tmpfd >= 0) {
+        input_pwrite(in->tmpfd, p, n, in->stored);
+    } else {
+        input_reserve(in, n);
+        memcpy(in->mem + (in->stored - in->mem_off), p, n);
+    }
+    in->stored += n;
+}
+
+/* ---- receiving ---------------------------------------------------------- */
+
+/* Raise Pitchfork::HttpParserError for the decoder's error e, which it
+ * carries (in an ivar Ruby cannot see) for rack_input_error_status. */
+static void
+input_raise_parser_error(enum http_error e)
+{
+    VALUE exc = rb_exc_new_str(
+        pfruby_eHttpParserError,
+        rb_sprintf("bad chunked body: %s", http_error_str(e)));
+
+    rb_ivar_set(exc, id_parser_error, INT2FIX((int)e));
+    rb_exc_raise(exc);
+}
+
+/* Decode (chunked) or clip (length) n raw bytes in input_stage and keep
+ * the body part.  Raises Pitchfork::HttpParserError on a bad chunk. */
+static void
+input_ingest(struct input *in, size_t n)
+{
+    if (in->framing == HTTP_BODY_CHUNKED) {
+        int r = chunked_decode(&in->dec, input_stage, &n, NULL);
+
+        if (r < 0)
+            input_raise_parser_error(in->dec.error);
+        input_store(in, input_stage, n);
+        in->eof = r == 1;
+        return;
+    }
+    if (n > in->remaining)
+        n = (size_t)in->remaining; /* bytes after the body are not ours */
+    input_store(in, input_stage, n);
+    in->remaining -= n;
+    in->eof = in->remaining == 0;
+}
+
+/* "100 Continue" before the first read from a client that waits for it
+ * (HTTP/1.1 only, nothing sent yet, no body bytes sent with the head). */
+static void
+input_continue(struct input *in)
+{
+    struct rack_conn *c = in->conn;
+    static const char msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+    if (c->continue_sent || c->head_sent || in->had_initial ||
+        !c->parser.req.expect_continue || c->parser.req.version_minor < 1)
+        return;
+    c->continue_sent = true;
+    if (rack_io_write(c->fd, msg, sizeof(msg) - 1, 0) < 0)
+        rb_raise(pfruby_eClientShutdown,
+                 "cannot write 100 Continue to the client: %s",
+                 strerror(errno));
+}
+
+static size_t
+input_read_size(const struct input *in)
+{
+    if (in->framing == HTTP_BODY_LENGTH && in->remaining < INPUT_STAGE_SIZE)
+        return (size_t)in->remaining;
+    return INPUT_STAGE_SIZE;
+}
+
+/* Receive the next bytes of the body.  Raises on EOF, timeout, error. */
+static void
+input_fill_once(struct input *in)
+{
+    ssize_t n;
+
+    if (in->initial_len > 0) {
+        n = (ssize_t)(in->initial_len < INPUT_STAGE_SIZE ? in->initial_len
+                                                        : INPUT_STAGE_SIZE);
+        memcpy(input_stage, in->initial, (size_t)n);
+        in->initial += n;
+        in->initial_len -= (size_t)n;
+        input_ingest(in, (size_t)n);
+        return;
+    }
+    if (in->conn == NULL)
+        rb_raise(rb_eIOError, "rack.input: the request is over");
+    input_continue(in);
+    n = rack_io_read(in->conn->fd, input_stage, input_read_size(in));
+    if (n > 0) {
+        input_ingest(in, (size_t)n);
+        return;
+    }
+    if (n == 0)
+        rb_raise(pfruby_eClientShutdown,
+                 "client closed the connection before the end of the body "
+                 "(%llu bytes received)",
+                 (unsigned long long)in->stored);
+    if (errno == ETIMEDOUT)
+        rb_raise(pfruby_eClientShutdown,
+                 "timed out reading the request body (%llu bytes received)",
+                 (unsigned long long)in->stored);
+    rb_sys_fail("read(client)");
+}
+
+/* Receive until want bytes are readable or the body is complete. */
+static void
+input_fill(struct input *in, uint64_t want)
+{
+    while (!in->eof && in->stored - in->pos < want)
+        input_fill_once(in);
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* Copy n kept bytes at pos into dst and advance.  Raises. */
+static void
+input_copy(struct input *in, char *dst, size_t n)
+{
+    if (n == 0)
+        return; /* mem may be NULL */
+    if (in->tmpfd < 0) {
+        memcpy(dst, in->mem + (in->pos - in->mem_off), n);
+        in->pos += n;
+        return;
+    }
+    while (n > 0) {
+        ssize_t r = pread(in->tmpfd, dst, n, (off_t)in->pos);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            if (r == 0)
+                errno = EIO; /* the file is shorter than what we wrote */
+            rb_sys_fail("rack.input temporary file");
+        }
+        dst += r;
+        n -= (size_t)r;
+        in->pos += (uint64_t)r;
+    }
+}
+
+/* n bytes at pos into buf (a String, replaced) or a new String. */
+static VALUE
+input_take(struct input *in, uint64_t n, VALUE buf)
+{
+    if (n > LONG_MAX)
+        rb_raise(rb_eRangeError, "rack.input: body too large to read");
+    if (NIL_P(buf)) {
+        buf = rb_str_buf_new((long)n);
+    } else {
+        rb_str_modify(buf);
+        rb_str_resize(buf, 0);
+        rb_str_modify_expand(buf, (long)n);
+        rb_enc_associate(buf, rb_ascii8bit_encoding()); /* as IO#read */
+    }
+    input_copy(in, RSTRING_PTR(buf), (size_t)n);
+    rb_str_set_len(buf, (long)n);
+    return buf;
+}
+
+/*
+ * read, read(nil), read(len), read(len, buf), read(nil, buf) as IO#read:
+ * without a length, the rest of the body ("" at the end); with one, up
+ * to len bytes, nil at the end (len > 0).
+ */
+static VALUE
+input_read(int argc, VALUE *argv, VALUE self)
+{
+    struct input *in = input_get(self);
+    VALUE vlen, buf;
+    long len;
+
+    rb_scan_args(argc, argv, "02", &vlen, &buf);
+    if (!NIL_P(buf))
+        StringValue(buf);
+    if (NIL_P(vlen)) {
+        input_fill(in, UINT64_MAX);
+        return input_take(in, in->stored - in->pos, buf);
+    }
+    len = NUM2LONG(vlen);
+    if (len < 0)
+        rb_raise(rb_eArgError, "negative length %ld given", len);
+    if (len == 0)
+        return input_take(in, 0, buf);
+    input_fill(in, (uint64_t)len);
+    if (in->stored == in->pos) {
+        if (!NIL_P(buf))
+            rb_str_resize(buf, 0);
+        return Qnil;
+    }
+    if (in->stored - in->pos < (uint64_t)len)
+        len = (long)(in->stored - in->pos);
+    return input_take(in, (uint64_t)len, buf);
+}
+
+/* Offset of the first "\n" in [from, stored), or -1.  Raises. */
+static int64_t
+input_find_newline(struct input *in, uint64_t from)
+{
+    char block[8192];
+
+    if (from >= in->stored)
+        return -1; /* nothing kept (mem may be NULL) */
+    if (in->tmpfd < 0) {
+        const char *base = in->mem + (from - in->mem_off);
+        const char *nl = memchr(base, '\n', (size_t)(in->stored - from));
+
+        return nl == NULL ? -1 : (int64_t)(from + (uint64_t)(nl - base));
+    }
+    while (from < in->stored) {
+        size_t want = in->stored - from < sizeof(block)
+                          ? (size_t)(in->stored - from)
+                          : sizeof(block);
+        ssize_t r = pread(in->tmpfd, block, want, (off_t)from);
+        const char *nl;
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            if (r == 0)
+                errno = EIO;
+            rb_sys_fail("rack.input temporary file");
+        }
+        nl = memchr(block, '\n', (size_t)r);
+        if (nl != NULL)
+            return (int64_t)(from + (uint64_t)(nl - block));
+        from += (uint64_t)r;
+    }
+    return -1;
+}
+
+/* The next line with its "\n", the rest at the end, nil after it. */
+static VALUE
+input_gets_line(struct input *in)
+{
+    uint64_t scanned = in->pos;
+
+    for (;;) {
+        int64_t nl = input_find_newline(in, scanned);
+
+        if (nl >= 0)
+            return input_take(in, (uint64_t)nl + 1 - in->pos, Qnil);
+        scanned = in->stored;
+        if (in->eof) {
+            if (in->stored == in->pos)
+                return Qnil;
+            return input_take(in, in->stored - in->pos, Qnil);
+        }
+        input_fill_once(in);
+    }
+}
+
+static VALUE
+input_gets(VALUE self)
+{
+    return input_gets_line(input_get(self));
+}
+
+/* each { |line| }: yields every line; returns self. */
+static VALUE
+input_each(VALUE self)
+{
+    VALUE line;
+
+    RETURN_ENUMERATOR(self, 0, 0);
+    while (!NIL_P(line = input_gets_line(input_get(self))))
+        rb_yield(line);
+    return self;
+}
+
+/* rewind: back to the first byte; 0.  Pitchfork::Input only: its
+ * instances are rewindable. */
+static VALUE
+input_rewind(VALUE self)
+{
+    struct input *in = input_get(self);
+
+    in->pos = 0;
+    return INT2FIX(0);
+}
+
+/* size: the body length, read to the end first when chunked. */
+static VALUE
+input_size(VALUE self)
+{
+    struct input *in = input_get(self);
+
+    if (in->framing == HTTP_BODY_LENGTH)
+        return ULL2NUM(in->stored + in->remaining);
+    if (!in->rewindable)
+        rb_raise(rb_eIOError, "size of a streaming chunked rack.input is "
+                              "unknown");
+    input_fill(in, UINT64_MAX);
+    return ULL2NUM(in->stored);
+}
+
+/* close: the server closes the input, not the app (Rack SPEC); no-op. */
+static VALUE
+input_close(VALUE self)
+{
+    (void)self;
+    return Qnil;
+}
+
+/* ---- server side -------------------------------------------------------- */
+
+void
+rack_input_init(const struct settings *s)
+{
+    cStreamInput = rb_define_class_under(pfruby_mPitchfork, "StreamInput",
+                                         rb_cObject);
+    rb_define_alloc_func(cStreamInput, input_alloc);
+    rb_undef_method(CLASS_OF(cStreamInput), "new");
+    rb_define_method(cStreamInput, "read", input_read, -1);
+    rb_define_method(cStreamInput, "gets", input_gets, 0);
+    rb_define_method(cStreamInput, "each", input_each, 0);
+    rb_define_method(cStreamInput, "size", input_size, 0);
+    rb_define_method(cStreamInput, "close", input_close, 0);
+    cInput = rb_define_class_under(pfruby_mPitchfork, "Input", cStreamInput);
+    rb_define_method(cInput, "rewind", input_rewind, 0);
+    id_parser_error = rb_intern("pitchfork_parser_error"); /* no "@" */
+    input_limit = s->client_body_buffer_size;
+    input_rewindable = s->rewindable_input;
+    input_empty = input_alloc(input_rewindable ? cInput : cStreamInput);
+    rb_gc_register_mark_object(input_empty);
+}
+
+VALUE
+rack_input_new(struct rack_conn *c)
+{
+    const struct http_request *r = &c->parser.req;
+    struct input *in;
+    VALUE obj;
+
+    if (r->framing == HTTP_BODY_NONE ||
+        (r->framing == HTTP_BODY_LENGTH && r->content_length == 0))
+        return input_empty;
+    obj = input_alloc(input_rewindable ? cInput : cStreamInput);
+    TypedData_Get_Struct(obj, struct input, &input_type, in);
+    in->conn = c;
+    in->rewindable = input_rewindable;
+    in->eof = false;
+    in->framing = r->framing;
+    in->remaining = r->content_length;
+    if (r->framing == HTTP_BODY_CHUNKED)
+        chunked_init(&in->dec, CHUNKED_DEFAULT_MAX_LINE,
+                     CHUNKED_DEFAULT_MAX_TRAILER);
+    in->initial = c->buf + r->head_len;
+    in->initial_len = c->len > r->head_len ? c->len - r->head_len : 0;
+    in->had_initial = in->initial_len > 0;
+    /* A body known to exceed memory goes to the file from the start. */
+    if (in->rewindable && r->framing == HTTP_BODY_LENGTH &&
+        r->content_length > input_limit)
+        in->tmpfd = input_tmpfile();
+    return obj;
+}
+
+void
+rack_input_finish(VALUE input)
+{
+    struct input *in;
+
+    if (NIL_P(input) || input == input_empty)
+        return;
+    TypedData_Get_Struct(input, struct input, &input_type, in);
+    in->conn = NULL;
+    in->finished = true;
+    in->initial = NULL;
+    in->initial_len = 0;
+    free(in->mem);
+    in->mem = NULL;
+    in->mem_cap = 0;
+    if (in->tmpfd >= 0 && close(in->tmpfd) < 0)
+        log_syswarn("close rack.input temporary file");
+    in->tmpfd = -1;
+}
+
+bool
+rack_input_unread(VALUE input)
+{
+    struct input *in;
+
+    if (NIL_P(input) || input == input_empty)
+        return false;
+    TypedData_Get_Struct(input, struct input, &input_type, in);
+    return !in->eof;
+}
+
+int
+rack_input_error_status(VALUE exc, const char **reason)
+{
+    VALUE e = rb_attr_get(exc, id_parser_error);
+
+    if (!FIXNUM_P(e)) {
+        *reason = "Bad Request";
+        return 400;
+    }
+    *reason = http_error_str((enum http_error)FIX2INT(e));
+    return http_error_status((enum http_error)FIX2INT(e));
+}

@@ -1,0 +1,591 @@
+/*
+ * A worker's loop and one connection's life: its signals on a self-pipe
+ * (child_signals.h); epoll over the listeners
+ * (EPOLLEXCLUSIVE), the control socket and the self-pipe, waited without
+ * the GVL; accept4, read and parse the head, serve with the Rack app,
+ * close; the shared slot kept current (state, requests, deadline).
+ *
+ * Signals (RUBY-EMBEDDING.md section 5): TERM and QUIT finish the request
+ * and exit, INT exits at once, the other signals the
+ * server owns are ignored here.  CHLD and VTALRM stay Ruby's.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include "ruby/worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ruby/thread.h>
+
+#include "core/child_signals.h"
+#include "core/control.h"
+#include "ruby/hooks.h"
+#include "core/listeners.h"
+#include "core/log.h"
+#include "ruby/pfruby.h"
+#include "core/proctitle.h"
+#include "ruby/rack.h"
+#include "core/settings.h"
+#include "core/shm.h"
+
+#define WORKER_EVENTS 16
+#define WORKER_ACCEPT_BATCH 16   /* accepts before looking at epoll again */
+#define WORKER_BUF_INITIAL (16 * 1024)
+#define WORKER_BUF_SLACK (16 * 1024) /* body bytes read with a full head */
+#define EV_CTL 0xfffffff0u
+#define EV_PIPE 0xfffffff1u
+
+
+/* What the loop keeps between requests. */
+struct worker_state {
+    int epfd;
+    int pipe_rd;
+    bool stop;        /* graceful: no new connection */
+    bool promote;     /* CTL_PROMOTE received */
+    bool error;       /* unrecoverable: exit with an error */
+    bool pdeath;      /* PR_SET_PDEATHSIG is set */
+    uint64_t titled;  /* request count shown in the title */
+    char *buf;        /* request head buffer */
+    size_t cap;
+    struct http_header headers[HTTP_DEFAULT_MAX_HEADERS];
+};
+
+/* ---- setup -------------------------------------------------------------- */
+
+static int
+worker_nonblock(int fd, const char *what)
+{
+    int fl = fcntl(fd, F_GETFL);
+
+    if (fl < 0) {
+        log_syserr("fcntl F_GETFL %s fd %d", what, fd);
+        return -1;
+    }
+    if ((fl & O_NONBLOCK) == 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        log_syserr("fcntl O_NONBLOCK %s fd %d", what, fd);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+worker_epoll_add(int epfd, int fd, uint32_t events, uint32_t tag)
+{
+    struct epoll_event ev = {.events = events, .data.u32 = tag};
+
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        log_syserr("epoll_ctl ADD fd %d", fd);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+worker_epoll_setup(struct worker *w, struct worker_state *ws)
+{
+    ws->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (ws->epfd < 0) {
+        log_syserr("epoll_create1");
+        return -1;
+    }
+    for (size_t i = 0; i < w->ls->n; i++) {
+        const struct listener *l = &w->ls->l[i];
+
+        if (!listeners_serve(l, w->nr))
+            continue; /* another worker's queue (listen_queues) */
+        /* Accepting must never block: another worker may win the race. */
+        if (worker_nonblock(l->fd, l->addr) < 0 ||
+            worker_epoll_add(ws->epfd, l->fd, EPOLLIN | EPOLLEXCLUSIVE,
+                             (uint32_t)i) < 0)
+            return -1;
+    }
+    if (worker_nonblock(w->ctl_fd, "control socket") < 0 ||
+        worker_epoll_add(ws->epfd, w->ctl_fd, EPOLLIN, EV_CTL) < 0 ||
+        worker_epoll_add(ws->epfd, ws->pipe_rd, EPOLLIN, EV_PIPE) < 0)
+        return -1;
+    return 0;
+}
+
+static VALUE
+worker_ruby_setup(VALUE arg)
+{
+    struct worker *w = (struct worker *)arg;
+    VALUE worker_obj, timeout_obj;
+
+    rack_info_worker(w, &worker_obj, &timeout_obj);
+    rack_env_worker_init(w->ls, worker_obj, timeout_obj);
+    return Qnil;
+}
+
+static int
+worker_setup(struct worker *w, struct worker_state *ws)
+{
+    int state = 0;
+
+    ws->epfd = -1;
+    ws->pipe_rd = -1;
+    ws->cap = WORKER_BUF_INITIAL;
+    ws->buf = malloc(ws->cap);
+    if (ws->buf == NULL) {
+        log_syserr("malloc request buffer");
+        return -1;
+    }
+    if (child_signals_setup(&ws->pipe_rd) < 0 ||
+        worker_epoll_setup(w, ws) < 0)
+        return -1;
+    pfruby_protect(worker_ruby_setup, (VALUE)w, &state);
+    return state == 0 ? 0 : -1;
+}
+
+/* Close this worker's own fds; the handlers stay but stop writing (the
+ * fd number may be reused by whoever runs next, e.g. a promoted mold). */
+static void
+worker_teardown(struct worker_state *ws)
+{
+    child_signals_teardown(ws->pipe_rd);
+    if (ws->epfd >= 0 && close(ws->epfd) < 0)
+        log_syswarn("close epoll fd");
+    free(ws->buf);
+}
+
+/* ---- the slot and the title --------------------------------------------- */
+
+/* deadline 0 clears it, except after a soft timeout: the monitor then
+ * still sees the passed deadline when it reaps the worker (and logs the
+ * timeout), and kills it if it does not exit within cleanup_timeout. */
+static void
+worker_slot_state(struct worker *w, enum shm_state st, int64_t deadline)
+{
+    if (w->slot == NULL)
+        return;
+    if (deadline == 0 && rack_info_timed_out())
+        deadline = atomic_load(&w->slot->deadline_ns);
+    atomic_store(&w->slot->deadline_ns, deadline);
+    atomic_store(&w->slot->state, (uint32_t)st);
+}
+
+static uint64_t
+worker_requests(const struct worker *w)
+{
+    return w->slot != NULL ? atomic_load(&w->slot->requests) : 0;
+}
+
+static void
+worker_title(struct worker *w, struct worker_state *ws, bool force)
+{
+    uint64_t n = worker_requests(w);
+
+    if (!force && n == ws->titled)
+        return;
+    ws->titled = n;
+    proctitle_set("pitchfork (gen:%u) worker[%d] - requests: %llu, waiting",
+                  w->generation, w->nr, (unsigned long long)n);
+}
+
+/* ---- control messages --------------------------------------------------- */
+
+static void
+worker_control(struct worker *w, struct worker_state *ws)
+{
+    for (;;) {
+        struct ctl_msg m;
+        int r = control_recv_bare(w->ctl_fd, &m);
+
+        if (r == 0) {
+            log_event(LOGL_INFO, "exit", NULL,
+                      "the monitor is gone: exiting after this request");
+            ws->stop = true;
+            return;
+        }
+        if (r < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                log_syserr("control_recv from the monitor");
+                ws->stop = ws->error = true;
+            }
+            return;
+        }
+        if (m.type == CTL_STOP) {
+            ws->stop = true;
+            rack_info_shutting_down();
+        } else if (m.type == CTL_PROMOTE) {
+            ws->promote = true;
+        } else {
+            log_warn("unexpected control message type %u from the monitor",
+                     m.type);
+        }
+    }
+}
+
+/* ---- waiting ------------------------------------------------------------ */
+
+struct worker_wait {
+    int epfd;
+    struct epoll_event ev[WORKER_EVENTS];
+    int n;
+    int err;
+};
+
+static void *
+worker_wait_nogvl(void *arg)
+{
+    struct worker_wait *ww = arg;
+
+    ww->n = epoll_wait(ww->epfd, ww->ev, WORKER_EVENTS, -1);
+    ww->err = errno;
+    return NULL;
+}
+
+/* rb_thread_call_without_gvl may raise a pending interrupt (Thread#raise
+ * from an app thread), so it runs under the protected-call wrapper. */
+static VALUE
+worker_wait_body(VALUE arg)
+{
+    rb_thread_call_without_gvl(worker_wait_nogvl, (void *)arg, RUBY_UBF_IO,
+                               NULL);
+    return Qnil;
+}
+
+static int
+worker_wait(struct worker_state *ws, struct worker_wait *ww)
+{
+    int state = 0;
+
+    ww->epfd = ws->epfd;
+    ww->n = -1;
+    ww->err = EINTR;
+    pfruby_protect(worker_wait_body, (VALUE)ww, &state);
+    if (ww->n < 0 && ww->err != EINTR) {
+        errno = ww->err;
+        log_syserr("epoll_wait");
+        return -1;
+    }
+    return ww->n < 0 ? 0 : ww->n;
+}
+
+/* ---- one connection ----------------------------------------------------- */
+
+/* Read until the head is parsed.  Returns 1 (parsed), 0 (closed before
+ * a byte), -1 (read error or timeout, errno), -2 (EOF mid-head), -3 (parse
+ * error, or a bad Host, in c->parser.error). */
+static int
+worker_read_head(struct worker_state *ws, struct rack_conn *c)
+{
+    size_t limit = c->parser.limits.max_header_bytes + WORKER_BUF_SLACK;
+
+    for (;;) {
+        ssize_t n;
+        int r;
+
+        if (c->len == ws->cap) {
+            size_t cap = ws->cap * 2 > limit ? limit : ws->cap * 2;
+            char *p;
+
+            if (cap <= ws->cap) {
+                c->parser.error = HTTP_E_HEADERS_TOO_LARGE;
+                return -3;
+            }
+            if ((p = realloc(ws->buf, cap)) == NULL) {
+                log_syserr("realloc request buffer to %zu bytes", cap);
+                return -1;
+            }
+            ws->buf = c->buf = p;
+            ws->cap = cap;
+        }
+        n = rack_io_read(c->fd, c->buf + c->len, ws->cap - c->len);
+        if (n <= 0)
+            return n == 0 ? (c->len == 0 ? 0 : -2) : -1;
+        c->len += (size_t)n;
+        r = http_parser_execute(&c->parser, c->buf, c->len);
+        if (r == 1)
+            c->parser.error =
+                http_request_check_host(&c->parser.req, c->buf);
+        if (r != 0)
+            return r == 1 && c->parser.error == HTTP_OK ? 1 : -3;
+    }
+}
+
+static void
+worker_bad_request(struct rack_conn *c)
+{
+    char esc[512], body[128];
+    enum http_error e = c->parser.error;
+    int status = http_error_status(e);
+
+    log_escape(esc, sizeof(esc), c->buf, c->len < 120 ? c->len : 120);
+    log_info("bad request (%d %s) from a client: \"%s\"", status,
+             http_error_str(e), esc);
+    snprintf(body, sizeof(body), "%s\n", http_error_str(e));
+    response_error(c, status, body);
+}
+
+/* A UNIX stream peer that closed its end sets both shutdown bits on ours:
+ * poll() reports POLLHUP (a peer that only shut down writing does not). */
+static bool
+worker_unix_peer_gone(const struct rack_conn *c)
+{
+    struct pollfd p = {.fd = c->fd, .events = 0};
+
+    if (poll(&p, 1, 0) < 0) {
+        log_sys(LOGL_DEBUG, "poll a UNIX client for POLLHUP");
+        return false;
+    }
+    return (p.revents & POLLHUP) != 0;
+}
+
+/*
+ * check_client_connection: a client that gave up waiting in the listen
+ * queue is not worth calling the app for, as upstream does.  A TCP
+ * connection is gone when its state is closing (CLOSE_WAIT and later), a
+ * UNIX one when its peer closed it.
+ */
+static bool
+worker_client_gone(const struct rack_conn *c)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+
+    if (c->listener == NULL)
+        return false;
+    if (c->listener->family == AF_UNIX)
+        return worker_unix_peer_gone(c);
+    if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0) {
+        log_sys(LOGL_DEBUG, "getsockopt TCP_INFO");
+        return false;
+    }
+    switch (ti.tcpi_state) {
+    case TCP_CLOSE_WAIT:
+    case TCP_TIME_WAIT:
+    case TCP_CLOSE:
+    case TCP_LAST_ACK:
+    case TCP_CLOSING:
+        return true;
+    }
+    return false;
+}
+
+struct worker_request {
+    struct worker *w;
+    struct worker_state *ws;
+    struct rack_conn *c;
+    enum response_result result;
+};
+
+static VALUE
+worker_request_body(VALUE arg)
+{
+    struct worker_request *rq = (struct worker_request *)arg;
+    struct rack_conn *c = rq->c;
+    int r = worker_read_head(rq->ws, c);
+
+    if (r == 1 && rq->w->settings->check_client_connection &&
+        worker_client_gone(c)) {
+        log_info("client gone before the app was called: %.*s not served",
+                 (int)c->parser.req.target.len > 200
+                     ? 200 : (int)c->parser.req.target.len,
+                 c->buf + c->parser.req.target.off);
+    } else if (r == 1) {
+        rq->result = response_serve(c, rq->w->app);
+    } else if (r == -3) {
+        worker_bad_request(c);
+    } else if (r == -1 && errno == ETIMEDOUT) {
+        log_info("timed out reading a request head (%zu bytes)", c->len);
+    } else if (r == -1) {
+        log_sys(LOGL_DEBUG, "reading a request head");
+    } else if (r == -2) {
+        log_debug("client closed the connection mid-head (%zu bytes)",
+                  c->len);
+    }
+    return Qnil;
+}
+
+/* after_request_complete(server, worker, env) for requests the app saw;
+ * an exit from it stops the worker after this request. */
+static void
+worker_request_complete(struct worker *w, struct worker_state *ws,
+                        struct rack_conn *c)
+{
+    VALUE argv[2] = {w->obj, c->env};
+
+    if (!hooks_defined(HOOK_AFTER_REQUEST_COMPLETE) ||
+        !RB_TYPE_P(c->env, T_HASH))
+        return;
+    if (hooks_run(HOOK_AFTER_REQUEST_COMPLETE, 2, argv, NULL) == 1)
+        ws->stop = true;
+}
+
+static enum response_result
+worker_serve(struct worker *w, struct worker_state *ws, struct rack_conn *c)
+{
+    struct worker_request rq = {w, ws, c, RESPONSE_DONE};
+    int64_t deadline = shm_now_ns() + (int64_t)(w->settings->timeout * 1e9);
+    VALUE exc;
+
+    pfruby_asan_landed(); /* forget the last request's unwinding */
+    worker_slot_state(w, SHM_BUSY, deadline);
+    rack_io_set_deadline(deadline);
+    http_parser_init(&c->parser, NULL, ws->headers);
+    pfruby_protect_exc(worker_request_body, (VALUE)&rq, &exc);
+    if (!NIL_P(exc))
+        pfruby_log_exception(LOGL_ERR, "serving a request", exc);
+    response_close(c);
+    response_finish(c, exc);
+    rack_io_set_deadline(0);
+    if (w->slot != NULL)
+        atomic_fetch_add(&w->slot->requests, 1);
+    worker_request_complete(w, ws, c);
+    if (rack_info_timed_out())
+        rq.result = RESPONSE_EXIT; /* SystemExit may have been rescued */
+    worker_slot_state(w, ws->stop ? SHM_STOPPING : SHM_IDLE, 0);
+    return rq.result;
+}
+
+/*
+ * Accept and serve up to WORKER_ACCEPT_BATCH connections from listener
+ * i, stopping at EAGAIN (another worker was faster, or none left) or when
+ * a signal or the app asks to stop.  Returns false when the worker must
+ * leave its loop.
+ */
+static bool
+worker_accept(struct worker *w, struct worker_state *ws, size_t i)
+{
+    const struct listener *l = &w->ls->l[i];
+
+    for (int k = 0; k < WORKER_ACCEPT_BATCH; k++) {
+        struct rack_conn c = {.listener = l, .listener_index = (int)i,
+                              .peerlen = sizeof(c.peer), .buf = ws->buf,
+                              .env = Qnil, .input = Qnil, .io = Qnil,
+                              .status = Qnil, .headers = Qnil,
+                              .error = Qnil};
+
+        if (child_signals_stop() || ws->stop || ws->promote)
+            return true;
+        c.fd = accept4(l->fd, (struct sockaddr *)&c.peer, &c.peerlen,
+                       SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (c.fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return true;
+            log_syserr("accept4 on %s", l->addr);
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                errno == ENOMEM) {
+                /* Let the app or the system give something back. */
+                nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+                return true;
+            }
+            return true;
+        }
+        if (worker_serve(w, ws, &c) == RESPONSE_EXIT) {
+            log_event(LOGL_INFO, "exit", NULL,
+                      "the app asked to exit (SystemExit or a signal)");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+/*
+ * Once the worker has been reparented to the monitor (its intermediate
+ * exited), ask for SIGTERM when the monitor dies: the worker then
+ * finishes its request and exits, even before it would notice the EOF on
+ * its control socket.  Set earlier, the intermediate's own exit would
+ * send it.  The second getppid() closes the race with a monitor that died
+ * in between.
+ */
+static void
+worker_parent_death(struct worker *w, struct worker_state *ws)
+{
+    if (ws->pdeath || w->monitor_pid <= 0 || getppid() != w->monitor_pid)
+        return;
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0) {
+        log_syswarn("prctl PR_SET_PDEATHSIG");
+        return;
+    }
+    ws->pdeath = true;
+    if (getppid() != w->monitor_pid)
+        ws->stop = true;
+}
+
+static enum worker_result
+worker_loop(struct worker *w, struct worker_state *ws)
+{
+    struct worker_wait ww;
+
+    worker_slot_state(w, SHM_IDLE, 0);
+    worker_title(w, ws, true);
+    for (;;) {
+        bool ready[LISTENERS_MAX] = {false};
+        int n;
+
+        /* The soft timeout's SystemExit may land after the request, in
+         * a wait, where nothing else would end the worker. */
+        if (rack_info_timed_out())
+            return WORKER_EXIT_OK;
+        if (child_signals_stop() && !ws->stop) {
+            ws->stop = true;
+            rack_info_shutting_down();
+        }
+        if (ws->error)
+            return WORKER_EXIT_ERROR;
+        if (ws->promote)
+            return WORKER_PROMOTE;
+        worker_parent_death(w, ws);
+        if (ws->stop)
+            return WORKER_EXIT_OK;
+        worker_title(w, ws, false);
+        if ((n = worker_wait(ws, &ww)) < 0)
+            return WORKER_EXIT_ERROR;
+        for (int i = 0; i < n; i++) {
+            uint32_t tag = ww.ev[i].data.u32;
+
+            if (tag == EV_PIPE)
+                child_signals_drain(ws->pipe_rd);
+            else if (tag == EV_CTL)
+                worker_control(w, ws);
+            else if (tag < LISTENERS_MAX)
+                ready[tag] = true;
+        }
+        for (size_t i = 0; i < w->ls->n && i < LISTENERS_MAX; i++)
+            if (ready[i] && !worker_accept(w, ws, i))
+                return WORKER_EXIT_OK;
+    }
+}
+
+enum worker_result
+worker_run(struct worker *w)
+{
+    struct worker_state ws;
+    enum worker_result r = WORKER_EXIT_ERROR;
+
+    memset(&ws, 0, sizeof(ws));
+    if (worker_setup(w, &ws) == 0) {
+        log_event(LOGL_DEBUG, "ready", NULL, "worker serving");
+        if (hooks_run(HOOK_AFTER_WORKER_READY, 1, &w->obj, NULL) == 1)
+            ws.stop = true;
+        r = worker_loop(w, &ws);
+    }
+    if (r == WORKER_PROMOTE)
+        worker_slot_state(w, SHM_BOOTING, 0);
+    else
+        worker_slot_state(w, SHM_STOPPING, 0);
+    worker_teardown(&ws);
+    rack_info_worker_done();
+    return r;
+}
