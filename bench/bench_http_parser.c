@@ -120,7 +120,7 @@ parse_loop(const char *text, double seconds, double *elapsed)
             http_parser_init(&p, NULL, headers);
             if (http_parser_execute(&p, text, len) != 1) {
                 fprintf(stderr, "bench: sample does not parse: %s\n",
-                        http_error_str(p.error));
+                        http_parser_error_str(p.error));
                 exit(1);
             }
             sink += p.req.head_len;

@@ -92,7 +92,7 @@ static void
 main_limits(struct settings *s)
 {
     struct cgroup_limits cg;
-    char mem[32], high[32], cap[32], f[5][64];
+    char mem[32], high[32], cap[32];
 
     if (cgroup_read_self(&cg) < 0)
         cg = (struct cgroup_limits){.memory_max = CGROUP_UNLIMITED,
@@ -102,20 +102,15 @@ main_limits(struct settings *s)
     main_bytes(mem, sizeof(mem), cg.memory_max);
     main_bytes(high, sizeof(high), cg.memory_high);
     main_worker_cap(cap, sizeof(cap), s);
-    snprintf(f[0], sizeof(f[0]), "CGROUP_VERSION=%d", cg.version);
-    snprintf(f[1], sizeof(f[1]), "CGROUP_MEMORY_MAX=%s",
-             main_bytes(mem, sizeof(mem), cg.memory_max));
-    snprintf(f[2], sizeof(f[2]), "CGROUP_CPU_QUOTA=%g", cg.cpus);
-    snprintf(f[3], sizeof(f[3]), "WORKERS=%d", s->workers);
-    snprintf(f[4], sizeof(f[4]), "WORKER_MEMORY_MAX=%s",
-             main_worker_cap(cap, sizeof(cap), s));
-    log_event(LOGL_INFO, NULL, (const char *[]){f[0], f[1], f[2], f[3], f[4],
-                                                NULL},
+    log_event(LOGL_INFO, NULL,
+              LOG_FIELDS(LOG_INT("CGROUP_VERSION", cg.version),
+                         LOG_STR("CGROUP_MEMORY_MAX", mem),
+                         LOG_DOUBLE("CGROUP_CPU_QUOTA", cg.cpus),
+                         LOG_INT("WORKERS", s->workers),
+                         LOG_STR("WORKER_MEMORY_MAX", cap)),
               "cgroup v%d: memory limit %s, memory high %s, cpu quota %g; "
               "%d workers; worker memory cap %s",
-              cg.version, main_bytes(mem, sizeof(mem), cg.memory_max),
-              main_bytes(high, sizeof(high), cg.memory_high), cg.cpus,
-              s->workers, main_worker_cap(cap, sizeof(cap), s));
+              cg.version, mem, high, cg.cpus, s->workers, cap);
 }
 
 static void

@@ -314,7 +314,7 @@ test_valid(const struct valid *v)
 
     parse_once(v->text, n, NOLIMITS, &o);
     if (!is_int(o.rc, 1, "%s: parsed", v->what))
-        diag("error: %s", http_error_str(o.error));
+        diag("error: %s", http_parser_error_str(o.error));
     is_span(v->text, r->method, v->method, v->what, "method");
     is_span(v->text, r->target, v->target, v->what, "target");
     is_span(v->text, r->scheme, v->scheme, v->what, "scheme");
@@ -575,7 +575,7 @@ test_invalid(const char *what, const char *s, size_t n,
     parse_once(s, n, lim, &o);
     /* -1 (an impossible error) when the parse did not fail */
     is_int(o.rc == -1 ? (long long)o.error : -1, want, "%s: %s", what,
-           http_error_str(want));
+           http_parser_error_str(want));
 }
 
 /* A request under custom limits: its result and the splits. */
@@ -708,9 +708,9 @@ test_limited(const struct limited *l)
 
     parse_once(l->text, strlen(l->text), &l->limits, &o);
     ok(o.rc == l->rc && o.error == l->error, "%s: %d %s", l->what, l->rc,
-       http_error_str(l->error));
+       http_parser_error_str(l->error));
     if (o.rc != l->rc || o.error != l->error)
-        diag("got %d %s", o.rc, http_error_str(o.error));
+        diag("got %d %s", o.rc, http_parser_error_str(o.error));
     test_splits(l->what, l->text, strlen(l->text), &l->limits);
 }
 
@@ -902,8 +902,8 @@ test_host(void)
             ok(false, "host: %s: parses", cases[i].what);
             continue;
         }
-        is_str(http_error_str(http_request_check_host(&p.req, t)),
-               http_error_str(cases[i].want), "host: %s", cases[i].what);
+        is_str(http_parser_error_str(http_host_check(&p.req, t)),
+               http_parser_error_str(cases[i].want), "host: %s", cases[i].what);
     }
 }
 
@@ -935,23 +935,23 @@ test_error_table(void)
     int e, bad_str = 0, bad_status = 0;
 
     for (e = 0; e < HTTP_E__COUNT; e++) {
-        const char *s = http_error_str((enum http_error)e);
+        const char *s = http_parser_error_str((enum http_error)e);
 
         if (s == NULL || *s == '\0' || strcmp(s, "unknown error") == 0)
             bad_str++;
-        if (http_error_status((enum http_error)e) != status[e]) {
-            diag("status of %d: %d", e, http_error_status((enum http_error)e));
+        if (http_parser_error_status((enum http_error)e) != status[e]) {
+            diag("status of %d: %d", e, http_parser_error_status((enum http_error)e));
             bad_status++;
         }
     }
     ok(bad_str == 0, "every error has a description");
     ok(bad_status == 0, "every error has its status");
-    is_str(http_error_str(HTTP_E_URI_TOO_LONG), "URI too long",
-           "http_error_str(HTTP_E_URI_TOO_LONG)");
-    is_str(http_error_str(HTTP_E__COUNT), "unknown error",
-           "http_error_str out of range");
-    is_int(http_error_status(HTTP_E__COUNT), 500,
-           "http_error_status out of range");
+    is_str(http_parser_error_str(HTTP_E_URI_TOO_LONG), "URI too long",
+           "http_parser_error_str(HTTP_E_URI_TOO_LONG)");
+    is_str(http_parser_error_str(HTTP_E__COUNT), "unknown error",
+           "http_parser_error_str out of range");
+    is_int(http_parser_error_status(HTTP_E__COUNT), 500,
+           "http_parser_error_status out of range");
 }
 
 /*
@@ -1032,7 +1032,7 @@ decode_piece(struct chunked_decoder *d, const char *s, size_t n, bool guard,
     char *b = guard ? guard_place(s, n) : dup_exact(s, n);
     size_t len = n, consumed = 0;
 
-    out->rc = chunked_decode(d, b, &len, &consumed);
+    out->rc = http_chunked_decode(d, b, &len, &consumed);
     out->error = d->error;
     if (out->len + len <= sizeof(out->data)) {
         memcpy(out->data + out->len, b, len);
@@ -1052,7 +1052,7 @@ decode_cuts(const char *s, const size_t *cuts, size_t ncuts,
     size_t i, from = 0;
 
     memset(out, 0, sizeof(*out));
-    chunked_init(&d, lims[0], lims[1]);
+    http_chunked_init(&d, lims[0], lims[1]);
     for (i = 0; i < ncuts; i++) {
         decode_piece(&d, s + from, cuts[i] - from, guard, out);
         from = cuts[i];
@@ -1331,7 +1331,7 @@ test_body(const struct body *b)
            "chunked %s: decoded", b->what);
     else
         ok(once.rc == b->rc && once.error == b->error, "chunked %s: %d %s",
-           b->what, b->rc, http_error_str(b->error));
+           b->what, b->rc, http_parser_error_str(b->error));
     for (k = 1; k < n; k++) {
         size_t two[2] = {k, n};
 
@@ -1358,22 +1358,22 @@ test_chunked_repeat(void)
     char bad[] = "z";
     size_t len = sizeof(body) - 1, consumed = 99;
 
-    chunked_init(&d, 0, 0);
+    http_chunked_init(&d, 0, 0);
     ok(d.max_line == CHUNKED_DEFAULT_MAX_LINE &&
            d.max_trailer == CHUNKED_DEFAULT_MAX_TRAILER,
        "chunked: zero limits take the defaults");
-    is_int(chunked_decode(&d, body, &len, &consumed), 1, "chunked: done");
+    is_int(http_chunked_decode(&d, body, &len, &consumed), 1, "chunked: done");
     ok(len == 3 && memcmp(body, "abc", 3) == 0, "chunked: data in place");
     is_int((long long)consumed, 13, "chunked: consumed");
     len = 4;
-    is_int(chunked_decode(&d, body + 13, &len, &consumed), 1,
+    is_int(http_chunked_decode(&d, body + 13, &len, &consumed), 1,
            "chunked: 1 again");
     ok(len == 0 && consumed == 0, "chunked: nothing more taken");
-    chunked_init(&d, 0, 0);
+    http_chunked_init(&d, 0, 0);
     len = 1;
-    is_int(chunked_decode(&d, bad, &len, NULL), -1, "chunked: error");
+    is_int(http_chunked_decode(&d, bad, &len, NULL), -1, "chunked: error");
     len = sizeof(body) - 1;
-    is_int(chunked_decode(&d, body, &len, NULL), -1, "chunked: -1 again");
+    is_int(http_chunked_decode(&d, body, &len, NULL), -1, "chunked: -1 again");
     ok(len == 0, "chunked: nothing decoded after an error");
 }
 

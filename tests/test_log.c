@@ -193,7 +193,7 @@ test_entries(void)
     is_str(val(0, "PITCHFORK_STREAM"), "(none)", "no stream for fd -1");
 
     rec_clear();
-    log_event(LOGL_ERR, NULL, (const char *[]){"EXCEPTION=E", NULL},
+    log_event(LOGL_ERR, NULL, LOG_FIELDS(LOG_STR("EXCEPTION", "E")),
               "app error: boom (E)\n\tfrom a.rb:1\n\tfrom b.rb:2");
     is_int(nrec, 1, "a server line with a backtrace: one entry");
     is_str(val(0, "MESSAGE"),

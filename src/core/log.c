@@ -225,26 +225,49 @@ log_add_quoted(struct log_line *l, const char *s)
 }
 
 /* Append " name=value" for a "NAME=value" field, the name lower-cased. */
-static void
-log_add_field(struct log_line *l, const char *field)
+char *
+log_field_value(const struct log_field *f, char *buf, size_t size)
 {
-    const char *eq = strchr(field, '=');
+    switch (f->kind) {
+    case LOG_FIELD_STR:
+        snprintf(buf, size, "%s", f->v.s != NULL ? f->v.s : "");
+        break;
+    case LOG_FIELD_INT:
+        snprintf(buf, size, "%lld", f->v.i);
+        break;
+    case LOG_FIELD_UINT:
+        snprintf(buf, size, "%llu", f->v.u);
+        break;
+    case LOG_FIELD_DOUBLE:
+        snprintf(buf, size, "%g", f->v.d);
+        break;
+    case LOG_FIELD_END:
+    default:
+        buf[0] = '\0';
+        break;
+    }
+    return buf;
+}
 
-    if (eq == NULL)
-        return;
+static void
+log_add_field(struct log_line *l, const struct log_field *f)
+{
+    char value[256];
+
+    log_field_value(f, value, sizeof(value));
     log_add(l, " ");
-    for (const char *c = field; c < eq; c++)
+    for (const char *c = f->name; *c != '\0'; c++)
         log_add(l, "%c", (char)(*c >= 'A' && *c <= 'Z' ? *c | 0x20 : *c));
     log_add(l, "=");
-    if (eq[1] == '\0' || strpbrk(eq + 1, " \"\\\n") != NULL)
-        log_add_quoted(l, eq + 1);
+    if (value[0] == '\0' || strpbrk(value, " \"\\\n") != NULL)
+        log_add_quoted(l, value);
     else
-        log_add(l, "%s", eq + 1);
+        log_add(l, "%s", value);
 }
 
 static void
 log_to_stderr(enum log_level level, struct log_who who, const char *event,
-              const char *const *fields, const char *msg)
+              const struct log_field *fields, const char *msg)
 {
     struct log_line l = {.len = 0};
 
@@ -256,8 +279,8 @@ log_to_stderr(enum log_level level, struct log_who who, const char *event,
     log_add(&l, " pid=%ld", (long)getpid());
     if (event != NULL)
         log_add(&l, " event=%s", event);
-    for (size_t i = 0; fields != NULL && fields[i] != NULL; i++)
-        log_add_field(&l, fields[i]);
+    for (size_t i = 0; fields != NULL && fields[i].kind != LOG_FIELD_END; i++)
+        log_add_field(&l, &fields[i]);
     log_add(&l, " msg=");
     log_add_quoted(&l, msg);
     if (l.len >= sizeof(l.buf) - 1)
@@ -275,7 +298,7 @@ log_to_stderr(enum log_level level, struct log_who who, const char *event,
  */
 static int
 log_journal_send(int priority, struct log_who who, const char *event,
-                 const char *const *fields, const char *msg, size_t len)
+                 const struct log_field *fields, const char *msg, size_t len)
 {
     static const char prefix[] = "MESSAGE=";
     struct iovec iov[LOG_FIELDS_MAX + 8];
@@ -306,8 +329,12 @@ log_journal_send(int priority, struct log_who who, const char *event,
         ADDF("PITCHFORK_GENERATION=%lld", who.generation);
     if (event != NULL)
         ADDF("PITCHFORK_EVENT=%s", event);
-    for (size_t i = 0; fields && fields[i] && i < LOG_FIELDS_MAX; i++)
-        ADDF("PITCHFORK_%s", fields[i]);
+    for (size_t i = 0; fields && fields[i].kind != LOG_FIELD_END &&
+                       i < LOG_FIELDS_MAX; i++) {
+        char value[224];
+        ADDF("PITCHFORK_%s=%s", fields[i].name,
+             log_field_value(&fields[i], value, sizeof(value)));
+    }
 #undef ADDF
     r = sd_journal_sendv(iov, (int)n); /* 0 when there is no journald */
     free(message);
@@ -320,7 +347,7 @@ log_journal_send(int priority, struct log_who who, const char *event,
 
 static void
 log_to_journal(enum log_level level, struct log_who who, const char *event,
-               const char *const *fields, const char *msg)
+               const struct log_field *fields, const char *msg)
 {
     /* A failed send has nowhere to be reported. */
     (void)log_journal_send((int)level, who, event, fields, msg,
@@ -329,7 +356,7 @@ log_to_journal(enum log_level level, struct log_who who, const char *event,
 
 static void
 log_vevent(enum log_level level, struct log_who who, const char *event,
-           const char *const *fields, const char *suffix, const char *fmt,
+           const struct log_field *fields, const char *suffix, const char *fmt,
            va_list ap)
 {
     char msg[LOG_LINE_MAX];
@@ -347,7 +374,7 @@ log_vevent(enum log_level level, struct log_who who, const char *event,
 }
 
 void
-log_event(enum log_level level, const char *event, const char *const *fields,
+log_event(enum log_level level, const char *event, const struct log_field *fields,
           const char *fmt, ...)
 {
     int saved = errno;
@@ -361,7 +388,7 @@ log_event(enum log_level level, const char *event, const char *const *fields,
 
 void
 log_event_for(enum log_level level, const char *event, int worker,
-              long long generation, const char *const *fields,
+              long long generation, const struct log_field *fields,
               const char *fmt, ...)
 {
     struct log_who who = {worker, generation};
@@ -403,16 +430,17 @@ log_sys(enum log_level level, const char *fmt, ...)
 int
 log_app(int priority, int fd, const char *msg, size_t len)
 {
-    const char *fields[] = {NULL, NULL};
+    struct log_field fields[] = {{.kind = LOG_FIELD_END},
+                                 {.kind = LOG_FIELD_END}};
 
     if (!log_state.journal) {
         errno = ENOTCONN;
         return -1;
     }
     if (fd == STDOUT_FILENO)
-        fields[0] = "STREAM=stdout";
+        fields[0] = LOG_STR("STREAM", "stdout");
     else if (fd == STDERR_FILENO)
-        fields[0] = "STREAM=stderr";
+        fields[0] = LOG_STR("STREAM", "stderr");
     do {
         size_t n = len < LOG_APP_MAX ? len : LOG_APP_MAX;
 

@@ -24,14 +24,54 @@ void log_init(enum log_target target, bool debug);
  * worker. */
 void log_set_role(const char *role, int worker, unsigned generation);
 
+/* One structured field of a line: PITCHFORK_<name> in the journal,
+ * <name in lower case>=<value> on stderr.  Make them with LOG_STR,
+ * LOG_INT, LOG_UINT and LOG_DOUBLE, and a list with LOG_FIELDS. */
+enum log_field_kind {
+    LOG_FIELD_END = 0,
+    LOG_FIELD_STR,
+    LOG_FIELD_INT,
+    LOG_FIELD_UINT,
+    LOG_FIELD_DOUBLE,
+};
+
+struct log_field {
+    const char *name; /* upper case, without the PITCHFORK_ prefix */
+    enum log_field_kind kind;
+    union {
+        const char *s;
+        long long i;
+        unsigned long long u;
+        double d;
+    } v;
+};
+
+#define LOG_STR(n, x)                                                     \
+    ((struct log_field){.name = (n), .kind = LOG_FIELD_STR, .v.s = (x)})
+#define LOG_INT(n, x)                                                     \
+    ((struct log_field){.name = (n), .kind = LOG_FIELD_INT,              \
+                        .v.i = (long long)(x)})
+#define LOG_UINT(n, x)                                                    \
+    ((struct log_field){.name = (n), .kind = LOG_FIELD_UINT,             \
+                        .v.u = (unsigned long long)(x)})
+#define LOG_DOUBLE(n, x)                                                  \
+    ((struct log_field){.name = (n), .kind = LOG_FIELD_DOUBLE,           \
+                        .v.d = (double)(x)})
+/* A list of fields for log_event(), ended for it:
+ * LOG_FIELDS(LOG_INT("CHILD_PID", pid), LOG_STR("REASON", why)). */
+#define LOG_FIELDS(...)                                                   \
+    ((const struct log_field[]){__VA_ARGS__, {.kind = LOG_FIELD_END}})
+
+/* Write f's value as text into buf (size); returns buf. */
+char *log_field_value(const struct log_field *f, char *buf, size_t size);
+
 /*
  * Log one line at level.  event is a PITCHFORK_EVENT value (spawn, ready,
- * exit, ...) or NULL.  fields is NULL or a NULL-terminated array of extra
- * "NAME=value" strings (NAME without the PITCHFORK_ prefix, upper case),
- * e.g. (const char *[]){"REQUESTS=12", NULL}.  errno is preserved.
+ * exit, ...) or NULL.  fields is NULL or a LOG_FIELDS() list.  errno is
+ * preserved.
  */
 void log_event(enum log_level level, const char *event,
-               const char *const *fields, const char *fmt, ...)
+               const struct log_field *fields, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /*
@@ -41,7 +81,7 @@ void log_event(enum log_level level, const char *event,
  * "journalctl PITCHFORK_WORKER=3" finds them.  errno is preserved.
  */
 void log_event_for(enum log_level level, const char *event, int worker,
-                   long long generation, const char *const *fields,
+                   long long generation, const struct log_field *fields,
                    const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 

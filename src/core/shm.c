@@ -9,7 +9,6 @@
 #include "core/shm.h"
 
 #include <sys/mman.h>
-#include <time.h>
 
 #include "core/log.h"
 
@@ -25,14 +24,4 @@ shm_create(void)
         return NULL;
     }
     return p;
-}
-
-int64_t
-shm_now_ns(void)
-{
-    struct timespec ts;
-
-    /* CLOCK_MONOTONIC cannot fail with a valid pointer. */
-    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }

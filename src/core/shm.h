@@ -40,7 +40,4 @@ struct shm_slot {
 /* Map the table (SHM_SLOTS slots).  Returns NULL after logging. */
 struct shm_slot *shm_create(void);
 
-/* Monotonic clock in nanoseconds. */
-int64_t shm_now_ns(void);
-
 #endif

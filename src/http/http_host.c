@@ -62,7 +62,7 @@ name_is_host(const char *buf, struct http_span name)
 }
 
 enum http_error
-http_request_check_host(const struct http_request *req, const char *buf)
+http_host_check(const struct http_request *req, const char *buf)
 {
     size_t i, seen = 0;
 

@@ -36,7 +36,7 @@ enum http_framing {
     HTTP_BODY_CHUNKED, /* Transfer-Encoding: ..., chunked */
 };
 
-/* Distinct reasons a request head is refused; see http_error_status(). */
+/* Distinct reasons a request head is refused; see http_parser_error_status(). */
 enum http_error {
     HTTP_OK = 0,
     HTTP_E_SYNTAX,               /* 400 malformed request line or head */
@@ -151,14 +151,14 @@ int http_parser_execute(struct http_parser *p, const char *buf, size_t len);
  * HTTP_OK or HTTP_E_BAD_HOST.  Kept apart from the parser, which decides
  * framing only, so that its callers choose when to apply it.
  */
-enum http_error http_request_check_host(const struct http_request *req,
+enum http_error http_host_check(const struct http_request *req,
                                         const char *buf);
 
 /* A short English description of err ("URI too long"). */
-const char *http_error_str(enum http_error err);
+const char *http_parser_error_str(enum http_error err);
 
 /* The HTTP status code to answer err with (400, 414, 431, 501, 505). */
-int http_error_status(enum http_error err);
+int http_parser_error_status(enum http_error err);
 
 /* Pointer and length helpers for spans. */
 static inline const char *
@@ -193,7 +193,7 @@ struct chunked_decoder {
  * lines (CRLFs included, not the final empty line).  0 takes the
  * default.
  */
-void chunked_init(struct chunked_decoder *d, size_t max_line,
+void http_chunked_init(struct chunked_decoder *d, size_t max_line,
                   size_t max_trailer);
 
 /*
@@ -208,7 +208,7 @@ void chunked_init(struct chunked_decoder *d, size_t max_line,
  * (syntax, size over 2^63-1, line over max_line, no CRLF after the
  * data) and HTTP_E_TRAILER_TOO_LARGE; bare LF is refused here too.
  */
-int chunked_decode(struct chunked_decoder *d, char *buf, size_t *len,
+int http_chunked_decode(struct chunked_decoder *d, char *buf, size_t *len,
                    size_t *consumed);
 
 #endif

@@ -638,7 +638,7 @@ static const struct {
 };
 
 const char *
-http_error_str(enum http_error err)
+http_parser_error_str(enum http_error err)
 {
     if ((unsigned)err >= HTTP_E__COUNT)
         return "unknown error";
@@ -652,7 +652,7 @@ http_error_str(enum http_error err)
  * for a value outside the enum.
  */
 int
-http_error_status(enum http_error err)
+http_parser_error_status(enum http_error err)
 {
     if ((unsigned)err >= HTTP_E__COUNT)
         return 500;
@@ -662,7 +662,7 @@ http_error_status(enum http_error err)
 /*
  * The chunked decoder.  The machine reads chunk-size lines, the CRLF
  * after each chunk's data and the trailer section; chunk data is copied
- * by chunked_decode() itself while d->remaining > 0.
+ * by http_chunked_decode() itself while d->remaining > 0.
  */
 %%{
     machine chunked;
@@ -737,7 +737,7 @@ chunk_size_digit(struct chunked_decoder *d, unsigned char c)
 }
 
 void
-chunked_init(struct chunked_decoder *d, size_t max_line, size_t max_trailer)
+http_chunked_init(struct chunked_decoder *d, size_t max_line, size_t max_trailer)
 {
     memset(d, 0, sizeof(*d));
     d->cs = chunked_start;
@@ -768,7 +768,7 @@ chunked_run(struct chunked_decoder *d, const unsigned char *buf,
 }
 
 int
-chunked_decode(struct chunked_decoder *d, char *buf, size_t *len,
+http_chunked_decode(struct chunked_decoder *d, char *buf, size_t *len,
                size_t *consumed)
 {
     size_t in = 0, out = 0, n = *len;

@@ -47,7 +47,6 @@ health_derive_cap(struct monitor *m, const struct child *mold)
 {
     struct cgroup_limits cg;
     uint64_t uss = cgroup_private_memory(mold->pid), cap;
-    char f[3][64];
 
     if (cgroup_read_self(&cg) < 0 || cg.memory_max == CGROUP_UNLIMITED) {
         if (!hs.cap_fixed)
@@ -60,12 +59,10 @@ health_derive_cap(struct monitor *m, const struct child *mold)
     if (hs.cap_fixed && cap == hs.cap && !m->reloading)
         return;
     hs.cap = cap;
-    snprintf(f[0], sizeof(f[0]), "MEMORY_MAX=%llu", (unsigned long long)cap);
-    snprintf(f[1], sizeof(f[1]), "CGROUP_MEMORY_MAX=%llu",
-             (unsigned long long)cg.memory_max);
-    snprintf(f[2], sizeof(f[2]), "MOLD_USS=%llu", (unsigned long long)uss);
     log_event_for(LOGL_INFO, NULL, -1, mold->generation,
-                  (const char *[]){f[0], f[1], f[2], NULL},
+                  LOG_FIELDS(LOG_UINT("MEMORY_MAX", cap),
+                             LOG_UINT("CGROUP_MEMORY_MAX", cg.memory_max),
+                             LOG_UINT("MOLD_USS", uss)),
                   "worker_memory_max=auto: %llu bytes = (memory limit %llu "
                   "- mold %llu) / (%d workers + 1)%s",
                   (unsigned long long)cap, (unsigned long long)cg.memory_max,
@@ -102,7 +99,6 @@ health_check_worker(struct monitor *m, int nr)
 {
     struct child *w = &m->workers[nr];
     uint64_t rss, uss;
-    char f[3][64];
 
     if (w->pid <= 0 || !w->ready || w->stopping || w->killed)
         return;
@@ -111,12 +107,9 @@ health_check_worker(struct monitor *m, int nr)
     atomic_store(&m->slots[nr].memory, uss);
     if (hs.cap == 0 || uss <= hs.cap)
         return;
-    snprintf(f[0], sizeof(f[0]), "RSS=%llu", (unsigned long long)rss);
-    snprintf(f[1], sizeof(f[1]), "USS=%llu", (unsigned long long)uss);
-    snprintf(f[2], sizeof(f[2]), "MEMORY_MAX=%llu",
-             (unsigned long long)hs.cap);
     log_event_for(LOGL_WARN, "memory", nr, w->generation,
-                  (const char *[]){f[0], f[1], f[2], NULL},
+                  LOG_FIELDS(LOG_UINT("RSS", rss), LOG_UINT("USS", uss),
+                             LOG_UINT("MEMORY_MAX", hs.cap)),
                   "worker %d pid %ld has %llu private bytes, above "
                   "worker_memory_max %llu: replacing it after its request",
                   nr, (long)w->pid, (unsigned long long)uss,
@@ -172,7 +165,7 @@ health_pressure(struct monitor *m, int64_t now)
 {
     struct cgroup_limits cg;
     uint64_t limit, used;
-    char f[3][64], why[96];
+    char why[96];
     int nr;
 
     if (m->s->nrefork_after == 0 || m->next_mold.pid != 0 ||
@@ -186,13 +179,11 @@ health_pressure(struct monitor *m, int64_t now)
         return;
     hs.pressure_not_before =
         now + (int64_t)(m->s->spawn_timeout * NS_PER_SEC);
-    snprintf(f[0], sizeof(f[0]), "CGROUP_MEMORY_CURRENT=%llu",
-             (unsigned long long)cg.memory_current);
-    snprintf(f[1], sizeof(f[1]), "CGROUP_MEMORY_INACTIVE_FILE=%llu",
-             (unsigned long long)cg.memory_inactive_file);
-    snprintf(f[2], sizeof(f[2]), "CGROUP_MEMORY_LIMIT=%llu",
-             (unsigned long long)limit);
-    log_event(LOGL_WARN, "memory", (const char *[]){f[0], f[1], f[2], NULL},
+    log_event(LOGL_WARN, "memory",
+              LOG_FIELDS(LOG_UINT("CGROUP_MEMORY_CURRENT", cg.memory_current),
+                         LOG_UINT("CGROUP_MEMORY_INACTIVE_FILE",
+                                  cg.memory_inactive_file),
+                         LOG_UINT("CGROUP_MEMORY_LIMIT", limit)),
               "the cgroup uses %llu of %llu bytes, not counting %llu of "
               "inactive page cache: reforking to re-share memory",
               (unsigned long long)used, (unsigned long long)limit,

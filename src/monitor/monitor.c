@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/control.h"
 #include "monitor/health.h"
 #include "core/listeners.h"
@@ -143,7 +144,7 @@ monitor_spawns_in_flight(const struct monitor *m)
 void
 monitor_request_workers(struct monitor *m)
 {
-    int64_t now = shm_now_ns();
+    int64_t now = clock_now_ns();
     int in_flight = monitor_spawns_in_flight(m);
 
     if (m->stopping || m->mold.pid == 0 || !m->mold.ready)
@@ -186,7 +187,6 @@ monitor_worker_spawned(struct monitor *m, const struct ctl_msg *msg,
                        int *fds, size_t nfds)
 {
     struct child *w;
-    char pid[32];
 
     if (msg->nr < 0 || msg->nr >= m->nworkers || nfds != 1 ||
         m->workers[msg->nr].pid != 0 || monitor_was_reaped(m, msg->pid)) {
@@ -207,10 +207,9 @@ monitor_worker_spawned(struct monitor *m, const struct ctl_msg *msg,
     w->pid = msg->pid;
     w->ctl_fd = fds[0];
     w->generation = msg->generation;
-    w->spawn_ns = shm_now_ns();
-    snprintf(pid, sizeof(pid), "CHILD_PID=%d", msg->pid);
+    w->spawn_ns = clock_now_ns();
     log_event_for(LOGL_INFO, "spawn", msg->nr, msg->generation,
-                  (const char *[]){pid, NULL},
+                  LOG_FIELDS(LOG_INT("CHILD_PID", msg->pid)),
                   "worker %d spawned as pid %d (gen %u)", msg->nr, msg->pid,
                   msg->generation);
     if (monitor_epoll_add(m, w->ctl_fd, TAG_WORKER, (uint32_t)msg->nr) < 0)
@@ -306,18 +305,16 @@ monitor_worker_message(struct monitor *m, int nr)
 }
 
 /* Describe a wait status: "exited with 1" / "killed by signal 9". */
-void
-monitor_describe_exit(int st, char *buf, size_t size, char *field,
-                      size_t fsize)
+struct log_field
+monitor_describe_exit(int st, char *buf, size_t size)
 {
     if (WIFEXITED(st)) {
         snprintf(buf, size, "exited with status %d", WEXITSTATUS(st));
-        snprintf(field, fsize, "EXIT_STATUS=%d", WEXITSTATUS(st));
-    } else {
-        snprintf(buf, size, "killed by signal %d (%s)", WTERMSIG(st),
-                 strsignal(WTERMSIG(st)));
-        snprintf(field, fsize, "EXIT_SIGNAL=%d", WTERMSIG(st));
+        return LOG_INT("EXIT_STATUS", WEXITSTATUS(st));
     }
+    snprintf(buf, size, "killed by signal %d (%s)", WTERMSIG(st),
+             strsignal(WTERMSIG(st)));
+    return LOG_INT("EXIT_SIGNAL", WTERMSIG(st));
 }
 
 void
@@ -340,16 +337,18 @@ static void
 monitor_reaped_worker(struct monitor *m, int nr, int st)
 {
     struct child *w = &m->workers[nr];
-    char how[96], field[48], req[48];
+    char how[96];
     bool was_ready = w->ready, expected = w->stopping || m->stopping;
+    struct log_field field;
 
-    monitor_soft_timeout(m, nr, shm_now_ns()); /* it may have been quick */
+    monitor_soft_timeout(m, nr, clock_now_ns()); /* it may have been quick */
 
-    monitor_describe_exit(st, how, sizeof(how), field, sizeof(field));
-    snprintf(req, sizeof(req), "REQUESTS=%llu",
-             (unsigned long long)atomic_load(&m->slots[nr].requests));
+    field = monitor_describe_exit(st, how, sizeof(how));
     log_event_for(expected ? LOGL_INFO : LOGL_WARN, "exit", nr,
-                  w->generation, (const char *[]){field, req, NULL},
+                  w->generation,
+                  LOG_FIELDS(field, LOG_UINT("REQUESTS",
+                                             atomic_load(
+                                                 &m->slots[nr].requests))),
                   "worker %d pid %ld (gen %u) %s", nr, (long)w->pid,
                   w->generation, how);
     monitor_hooks_worker_exited(m, nr, w, st);
@@ -365,12 +364,12 @@ monitor_reaped_worker(struct monitor *m, int nr, int st)
 static void
 monitor_reaped_mold(struct monitor *m, int st)
 {
-    char how[96], field[48];
+    char how[96];
     bool was_ready = m->mold.ready;
+    struct log_field field = monitor_describe_exit(st, how, sizeof(how));
 
-    monitor_describe_exit(st, how, sizeof(how), field, sizeof(field));
     log_event_for(m->stopping ? LOGL_INFO : LOGL_WARN, "exit", -1,
-                  m->mold.generation, (const char *[]){field, NULL},
+                  m->mold.generation, LOG_FIELDS(field),
                   "mold pid %ld (gen %u) %s", (long)m->mold.pid,
                   m->mold.generation, how);
     monitor_close_child(m, &m->mold);
@@ -393,7 +392,7 @@ monitor_reaped_mold(struct monitor *m, int st)
 static void
 monitor_reaped(struct monitor *m, pid_t pid, int st)
 {
-    char how[96], field[48];
+    char how[96];
 
     for (int i = 0; i < m->hiwater; i++) {
         if (m->workers[i].pid == pid) {
@@ -406,7 +405,7 @@ monitor_reaped(struct monitor *m, pid_t pid, int st)
     } else if (pid == m->service.pid) {
         monitor_service_reaped(m, st);
     } else if (pid == m->next_mold.pid) {
-        monitor_describe_exit(st, how, sizeof(how), field, sizeof(field));
+        (void)monitor_describe_exit(st, how, sizeof(how));
         /* A promoted worker's slot holds its last request: its requests
          * are already counted, and its deadline is not the next one's. */
         if (m->next_mold.promoting)
@@ -462,7 +461,7 @@ monitor_stop(struct monitor *m, bool quick)
     if (!m->stopping)
         sdnotify("STOPPING=1");
     m->stopping = true;
-    m->stop_deadline = shm_now_ns() +
+    m->stop_deadline = clock_now_ns() +
                        (int64_t)((m->s->timeout + m->s->cleanup_timeout) *
                                  NS_PER_SEC);
     if (quick) {
@@ -550,15 +549,13 @@ monitor_soft_timeout(struct monitor *m, int nr, int64_t now)
 {
     struct child *w = &m->workers[nr];
     int64_t dl = atomic_load(&m->slots[nr].deadline_ns);
-    char pid[32];
 
     if (w->pid == 0 || atomic_load(&m->slots[nr].pid) != w->pid || dl <= 0 ||
         now <= dl || w->timeout_logged == dl)
         return;
     w->timeout_logged = dl;
-    snprintf(pid, sizeof(pid), "CHILD_PID=%ld", (long)w->pid);
     log_event_for(LOGL_WARN, "timeout", nr, w->generation,
-                  (const char *[]){pid, NULL},
+                  LOG_FIELDS(LOG_INT("CHILD_PID", w->pid)),
                   "worker %d pid %ld passed its timeout: it exits, or gets "
                   "SIGKILL %g s later",
                   nr, (long)w->pid, m->s->cleanup_timeout);
@@ -570,16 +567,14 @@ monitor_hard_timeout(struct monitor *m, int nr, int64_t now)
     struct child *w = &m->workers[nr];
     int64_t dl = atomic_load(&m->slots[nr].deadline_ns);
     int64_t grace = (int64_t)(m->s->cleanup_timeout * NS_PER_SEC);
-    char pid[32];
 
     monitor_soft_timeout(m, nr, now);
     /* Until a new worker writes its pid, the slot is its predecessor's. */
     if (w->pid == 0 || atomic_load(&m->slots[nr].pid) != w->pid ||
         w->killed || dl <= 0 || now <= dl + grace)
         return;
-    snprintf(pid, sizeof(pid), "CHILD_PID=%ld", (long)w->pid);
     log_event_for(LOGL_ERR, "kill", nr, w->generation,
-                  (const char *[]){pid, NULL},
+                  LOG_FIELDS(LOG_INT("CHILD_PID", w->pid)),
                   "worker %d pid %ld passed timeout + cleanup: SIGKILL", nr,
                   (long)w->pid);
     monitor_kill(w, SIGKILL);
@@ -650,7 +645,7 @@ monitor_children_alive(const struct monitor *m)
 static void
 monitor_tick(struct monitor *m)
 {
-    int64_t now = shm_now_ns();
+    int64_t now = clock_now_ns();
 
     monitor_timeouts(m, now);
     if (!m->stopping)
@@ -760,7 +755,7 @@ monitor_boot_mold(struct monitor *m, struct child *c)
     c->pid = pid;
     c->ctl_fd = sp[0];
     c->generation = gen;
-    c->spawn_ns = shm_now_ns();
+    c->spawn_ns = clock_now_ns();
     log_event_for(LOGL_INFO, "spawn", -1, gen, NULL,
                   "mold pid %ld (gen %u) booting", (long)pid, gen);
     if (monitor_epoll_add(m, sp[0], tag, 0) < 0)

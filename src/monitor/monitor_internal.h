@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/log.h"
 #include "core/mold_boot.h"
 #include "core/settings.h"
 #include "core/shm.h"
@@ -94,8 +95,7 @@ void monitor_close_fds(int *fds, size_t nfds);
 int monitor_recv(struct monitor *m, struct child *c, struct ctl_msg *msg,
                  int *fds, size_t *nfds);
 /* Describe a wait status for a message and a journal field. */
-void monitor_describe_exit(int st, char *buf, size_t size, char *field,
-                           size_t fsize);
+struct log_field monitor_describe_exit(int st, char *buf, size_t size);
 /* A child that was never ready ended: one more consecutive spawn error
  * (the monitor stops at max_consecutive_spawn_errors). */
 void monitor_count_spawn_error(struct monitor *m, bool was_ready);

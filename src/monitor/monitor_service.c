@@ -22,11 +22,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/control.h"
 #include "core/log.h"
 #include "monitor/monitor_internal.h"
 
-#define SERVICE_ROLE "CHILD_ROLE=service"
+#define SERVICE_ROLE LOG_STR("CHILD_ROLE", "service")
 
 static const struct child service_none = {.pid = 0, .ctl_fd = -1};
 
@@ -50,7 +51,7 @@ monitor_service_request(struct monitor *m)
         log_syserr("ask the mold for the service worker");
         return;
     }
-    sv->spawn_ns = shm_now_ns();
+    sv->spawn_ns = clock_now_ns();
 }
 
 void
@@ -65,7 +66,6 @@ monitor_service_spawned(struct monitor *m, const struct ctl_msg *msg,
                         int *fds, size_t nfds)
 {
     struct child *sv = &m->service;
-    char pid[32];
 
     if (nfds != 1 || sv->pid != 0 || msg->pid <= 0 ||
         monitor_was_reaped(m, msg->pid)) {
@@ -83,10 +83,9 @@ monitor_service_spawned(struct monitor *m, const struct ctl_msg *msg,
     sv->pid = msg->pid;
     sv->ctl_fd = fds[0];
     sv->generation = msg->generation;
-    sv->spawn_ns = shm_now_ns();
-    snprintf(pid, sizeof(pid), "CHILD_PID=%d", msg->pid);
+    sv->spawn_ns = clock_now_ns();
     log_event_for(LOGL_INFO, "spawn", -1, msg->generation,
-                  (const char *[]){pid, SERVICE_ROLE, NULL},
+                  LOG_FIELDS(LOG_INT("CHILD_PID", msg->pid), SERVICE_ROLE),
                   "service worker spawned as pid %d (gen %u)", msg->pid,
                   msg->generation);
     if (monitor_epoll_add(m, sv->ctl_fd, TAG_SERVICE, 0) < 0)
@@ -112,7 +111,7 @@ monitor_service_message(struct monitor *m)
     sv->spawn_ns = 0;
     m->spawn_errors = 0;
     log_event_for(LOGL_INFO, "ready", -1, sv->generation,
-                  (const char *[]){SERVICE_ROLE, NULL},
+                  LOG_FIELDS(SERVICE_ROLE),
                   "service worker pid %ld ready (gen %u)", (long)sv->pid,
                   sv->generation);
 }
@@ -121,14 +120,14 @@ void
 monitor_service_reaped(struct monitor *m, int wait_status)
 {
     struct child *sv = &m->service;
-    char how[96], field[48];
+    char how[96];
     bool was_ready = sv->ready, expected = sv->stopping || m->stopping;
     struct shm_slot *slot = &m->slots[SHM_SERVICE_SLOT];
+    struct log_field field =
+        monitor_describe_exit(wait_status, how, sizeof(how));
 
-    monitor_describe_exit(wait_status, how, sizeof(how), field,
-                          sizeof(field));
     log_event_for(expected ? LOGL_INFO : LOGL_WARN, "exit", -1,
-                  sv->generation, (const char *[]){field, SERVICE_ROLE, NULL},
+                  sv->generation, LOG_FIELDS(field, SERVICE_ROLE),
                   "service worker pid %ld (gen %u) %s", (long)sv->pid,
                   sv->generation, how);
     monitor_close_child(m, sv);
@@ -152,15 +151,13 @@ monitor_service_heartbeat(struct monitor *m, int64_t now)
     struct child *sv = &m->service;
     int64_t dl = atomic_load(&m->slots[SHM_SERVICE_SLOT].deadline_ns);
     int64_t grace = (int64_t)(m->s->cleanup_timeout * NS_PER_SEC);
-    char pid[32];
 
     if (sv->pid <= 0 || sv->killed || dl <= 0 || now <= dl)
         return;
-    snprintf(pid, sizeof(pid), "CHILD_PID=%ld", (long)sv->pid);
     if (sv->timeout_logged != dl) {
         sv->timeout_logged = dl;
         log_event_for(LOGL_WARN, "timeout", -1, sv->generation,
-                      (const char *[]){pid, SERVICE_ROLE, NULL},
+                      LOG_FIELDS(LOG_INT("CHILD_PID", sv->pid), SERVICE_ROLE),
                       "service worker pid %ld missed its heartbeat: it gets "
                       "SIGKILL %g s later unless it catches up",
                       (long)sv->pid, m->s->cleanup_timeout);
@@ -168,7 +165,7 @@ monitor_service_heartbeat(struct monitor *m, int64_t now)
     if (now <= dl + grace)
         return;
     log_event_for(LOGL_ERR, "kill", -1, sv->generation,
-                  (const char *[]){pid, SERVICE_ROLE, NULL},
+                  LOG_FIELDS(LOG_INT("CHILD_PID", sv->pid), SERVICE_ROLE),
                   "service worker pid %ld passed timeout + cleanup without "
                   "a heartbeat: SIGKILL",
                   (long)sv->pid);
@@ -190,7 +187,7 @@ monitor_service_spawn_timeout(struct monitor *m, int64_t now)
         return;
     log_event_for(LOGL_ERR, "timeout", -1,
                   sv->pid ? sv->generation : m->generation,
-                  (const char *[]){SERVICE_ROLE, NULL},
+                  LOG_FIELDS(SERVICE_ROLE),
                   "service worker not ready within spawn_timeout%s",
                   sv->pid ? ": SIGKILL" : "");
     if (sv->pid == 0) {
@@ -216,7 +213,7 @@ monitor_service_retire(struct monitor *m)
     if (!outdated && (m->mold.hooks & CTL_HOOK_SERVICE) != 0)
         return;
     log_event_for(LOGL_INFO, NULL, -1, sv->generation,
-                  (const char *[]){SERVICE_ROLE, NULL},
+                  LOG_FIELDS(SERVICE_ROLE),
                   "stopping service worker pid %ld (gen %u): %s",
                   (long)sv->pid, sv->generation,
                   outdated ? "its mold is outdated"

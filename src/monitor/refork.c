@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/control.h"
 #include "core/log.h"
 #include "monitor/monitor_internal.h"
@@ -48,7 +49,6 @@ refork_promote(struct monitor *m, int nr, const char *why)
 {
     struct child *w = &m->workers[nr];
     struct ctl_msg msg = {CTL_PROMOTE, nr, m->next_gen, 0, 0};
-    char gen[32];
 
     if (m->next_mold.pid != 0 || !refork_eligible(m, nr))
         return -1;
@@ -60,8 +60,8 @@ refork_promote(struct monitor *m, int nr, const char *why)
         log_syswarn("tell worker %d to become the mold", nr);
         return -1;
     }
-    snprintf(gen, sizeof(gen), "NEW_GENERATION=%u", m->next_gen);
-    log_event(LOGL_INFO, "promote", (const char *[]){gen, NULL},
+    log_event(LOGL_INFO, "promote",
+              LOG_FIELDS(LOG_UINT("NEW_GENERATION", m->next_gen)),
               "promoting worker %d pid %ld to mold of gen %u (%s)", nr,
               (long)w->pid, m->next_gen, why);
     m->next_mold = *w;
@@ -69,7 +69,7 @@ refork_promote(struct monitor *m, int nr, const char *why)
     m->next_mold.promoting = true;
     m->promoted_nr = nr;
     m->next_mold.generation = m->next_gen++;
-    m->next_mold.spawn_ns = shm_now_ns();
+    m->next_mold.spawn_ns = clock_now_ns();
     if (monitor_epoll_retag(m, w->ctl_fd, TAG_NEXT_MOLD, 0) < 0)
         monitor_close_child(m, &m->next_mold);
     /* The slot stays reserved until the new mold can fill it. */
@@ -199,7 +199,7 @@ refork_failed(struct monitor *m, const char *how)
     if (m->reloading)
         sdnotify("READY=1");
     m->reloading = false;
-    m->refork_not_before = shm_now_ns() + backoff;
+    m->refork_not_before = clock_now_ns() + backoff;
     refork_release_slots(m);
     /* The mold died meanwhile: without one nothing can be respawned. */
     if (m->mold.pid == 0 && !m->stopping)
@@ -252,7 +252,7 @@ refork_auto(struct monitor *m)
     uint64_t limit = refork_threshold(m, m->generation);
 
     if (limit == 0 || m->next_mold.pid != 0 || !m->mold.ready ||
-        shm_now_ns() < m->refork_not_before)
+        clock_now_ns() < m->refork_not_before)
         return;
     for (int i = 0; i < m->nworkers; i++) {
         if (refork_eligible(m, i) &&

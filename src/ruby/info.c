@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdatomic.h>
 
+#include "core/clock.h"
 #include "ruby/hooks.h"
 #include "core/log.h"
 #include "ruby/pfruby.h"
@@ -102,7 +103,7 @@ info_deadline(VALUE self)
     (void)self;
     if (rack_current == NULL || d == 0)
         return Qnil;
-    return DBL2NUM((double)(d - shm_now_ns()) / 1e9);
+    return DBL2NUM((double)(d - clock_now_ns()) / 1e9);
 }
 
 /* Pitchfork::Info.live_workers_count: workers serving or waiting now,
@@ -144,7 +145,7 @@ info_deadline_left(VALUE self)
     d = atomic_load(&info_worker->slot->deadline_ns);
     if (d == 0)
         return Qnil;
-    return DBL2NUM((double)(d - shm_now_ns()) / 1e9);
+    return DBL2NUM((double)(d - clock_now_ns()) / 1e9);
 }
 
 /* Pitchfork::Info.__current_env: the Rack env of the request being

@@ -145,19 +145,18 @@ pfruby_log_exception(enum log_level level, const char *context, VALUE exc)
 {
     struct exc_report r = {exc, Qnil, Qnil};
     const char *klass = rb_obj_classname(exc);
-    char field[160];
     int state = 0;
 
     rb_protect(exc_report_build, (VALUE)&r, &state);
     if (state != 0)
         rb_set_errinfo(Qnil); /* fall back to the class name alone */
-    snprintf(field, sizeof(field), "EXCEPTION=%s", klass);
     if (!RB_TYPE_P(r.message, T_STRING))
         r.message = rb_str_new_cstr("(message unavailable)");
     if (!RB_TYPE_P(r.backtrace, T_STRING))
         r.backtrace = rb_str_new(NULL, 0);
     /* %.*s: a message may hold NUL bytes; the logger escapes the rest. */
-    log_event(level, NULL, (const char *[]){field, NULL}, "%s: %.*s (%s)%.*s",
+    log_event(level, NULL, LOG_FIELDS(LOG_STR("EXCEPTION", klass)),
+              "%s: %.*s (%s)%.*s",
               context, (int)RSTRING_LEN(r.message), RSTRING_PTR(r.message),
               klass, (int)RSTRING_LEN(r.backtrace),
               RSTRING_PTR(r.backtrace));

@@ -232,7 +232,7 @@ input_raise_parser_error(enum http_error e)
 {
     VALUE exc = rb_exc_new_str(
         pfruby_eHttpParserError,
-        rb_sprintf("bad chunked body: %s", http_error_str(e)));
+        rb_sprintf("bad chunked body: %s", http_parser_error_str(e)));
 
     rb_ivar_set(exc, id_parser_error, INT2FIX((int)e));
     rb_exc_raise(exc);
@@ -244,7 +244,7 @@ static void
 input_ingest(struct input *in, size_t n)
 {
     if (in->framing == HTTP_BODY_CHUNKED) {
-        int r = chunked_decode(&in->dec, input_stage, &n, NULL);
+        int r = http_chunked_decode(&in->dec, input_stage, &n, NULL);
 
         if (r < 0)
             input_raise_parser_error(in->dec.error);
@@ -561,7 +561,7 @@ rack_input_new(struct rack_conn *c)
     in->framing = r->framing;
     in->remaining = r->content_length;
     if (r->framing == HTTP_BODY_CHUNKED)
-        chunked_init(&in->dec, CHUNKED_DEFAULT_MAX_LINE,
+        http_chunked_init(&in->dec, CHUNKED_DEFAULT_MAX_LINE,
                      CHUNKED_DEFAULT_MAX_TRAILER);
     in->initial = c->buf + r->head_len;
     in->initial_len = c->len > r->head_len ? c->len - r->head_len : 0;
@@ -613,6 +613,6 @@ rack_input_error_status(VALUE exc, const char **reason)
         *reason = "Bad Request";
         return 400;
     }
-    *reason = http_error_str((enum http_error)FIX2INT(e));
-    return http_error_status((enum http_error)FIX2INT(e));
+    *reason = http_parser_error_str((enum http_error)FIX2INT(e));
+    return http_parser_error_status((enum http_error)FIX2INT(e));
 }

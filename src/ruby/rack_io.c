@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "ruby/pfruby.h"
 #include "core/shm.h"
 
@@ -44,7 +45,7 @@ rack_io_timeout_ms(void)
 
     if (rack_io_deadline_ns == 0)
         return -1;
-    left = rack_io_deadline_ns - shm_now_ns();
+    left = rack_io_deadline_ns - clock_now_ns();
     if (left <= 0)
         return 0;
     left = (left + 999999) / 1000000;

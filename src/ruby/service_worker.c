@@ -27,6 +27,7 @@
 #include <ruby.h>
 
 #include "core/child_signals.h"
+#include "core/clock.h"
 #include "core/control.h"
 #include "ruby/hooks.h"
 #include "core/listeners.h"
@@ -91,7 +92,7 @@ service_wait_body(VALUE arg)
     struct pollfd p[2] = {{.fd = w->fds[0], .events = POLLIN},
                           {.fd = w->fds[1], .events = POLLIN}};
 
-    atomic_store(&w->slot->deadline_ns, shm_now_ns() + w->timeout_ns);
+    atomic_store(&w->slot->deadline_ns, clock_now_ns() + w->timeout_ns);
     w->rc = pfruby_poll(p, 2, w->wait_ms);
     w->err = errno;
     w->revents[0] = p[0].revents;
@@ -249,7 +250,7 @@ service_exit_hook(struct service *sv, struct service_state *st)
     rack_info_shutting_down();
     proctitle_set("pitchfork (gen:%u) service - stopping", sv->generation);
     atomic_store(&sv->slot->state, SHM_STOPPING);
-    atomic_store(&sv->slot->deadline_ns, shm_now_ns() + timeout);
+    atomic_store(&sv->slot->deadline_ns, clock_now_ns() + timeout);
     hooks_run(HOOK_BEFORE_SERVICE_WORKER_EXIT, 1, &st->obj, NULL);
 }
 

@@ -33,6 +33,7 @@
 #include <ruby/thread.h>
 
 #include "core/child_signals.h"
+#include "core/clock.h"
 #include "core/control.h"
 #include "ruby/hooks.h"
 #include "core/listeners.h"
@@ -313,7 +314,7 @@ worker_read_head(struct worker_state *ws, struct rack_conn *c)
         r = http_parser_execute(&c->parser, c->buf, c->len);
         if (r == 1)
             c->parser.error =
-                http_request_check_host(&c->parser.req, c->buf);
+                http_host_check(&c->parser.req, c->buf);
         if (r != 0)
             return r == 1 && c->parser.error == HTTP_OK ? 1 : -3;
     }
@@ -324,12 +325,12 @@ worker_bad_request(struct rack_conn *c)
 {
     char esc[512], body[128];
     enum http_error e = c->parser.error;
-    int status = http_error_status(e);
+    int status = http_parser_error_status(e);
 
     log_escape(esc, sizeof(esc), c->buf, c->len < 120 ? c->len : 120);
     log_info("bad request (%d %s) from a client: \"%s\"", status,
-             http_error_str(e), esc);
-    snprintf(body, sizeof(body), "%s\n", http_error_str(e));
+             http_parser_error_str(e), esc);
+    snprintf(body, sizeof(body), "%s\n", http_parser_error_str(e));
     response_error(c, status, body);
 }
 
@@ -432,7 +433,7 @@ static enum response_result
 worker_serve(struct worker *w, struct worker_state *ws, struct rack_conn *c)
 {
     struct worker_request rq = {w, ws, c, RESPONSE_DONE};
-    int64_t deadline = shm_now_ns() + (int64_t)(w->settings->timeout * 1e9);
+    int64_t deadline = clock_now_ns() + (int64_t)(w->settings->timeout * 1e9);
     VALUE exc;
 
     pfruby_asan_landed(); /* forget the last request's unwinding */

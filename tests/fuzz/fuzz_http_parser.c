@@ -64,7 +64,7 @@ parse(const uint8_t *s, size_t n, size_t cut, const struct http_limits *lim,
     if (http_parser_execute(&p, b, n) != r->rc)
         fail("a repeated call changed the result");
     if (r->rc == 1) {
-        enum http_error h = http_request_check_host(&p.req, b);
+        enum http_error h = http_host_check(&p.req, b);
 
         if (h != HTTP_OK && h != HTTP_E_BAD_HOST)
             fail("the Host check gave another error");
@@ -184,7 +184,7 @@ decode(const uint8_t *s, size_t n, size_t cut, size_t max_line,
     struct chunked_decoder d;
     size_t from = 0, ends[2], i, nends = 0;
 
-    chunked_init(&d, max_line, max_trailer);
+    http_chunked_init(&d, max_line, max_trailer);
     out->data = malloc(n != 0 ? n : 1);
     out->len = out->consumed = 0;
     out->rc = 0;
@@ -197,7 +197,7 @@ decode(const uint8_t *s, size_t n, size_t cut, size_t max_line,
         size_t len = ends[i] - from, consumed = 0, in = len;
         char *b = dup_exact(s + from, len);
 
-        out->rc = chunked_decode(&d, b, &len, &consumed);
+        out->rc = http_chunked_decode(&d, b, &len, &consumed);
         if (len > in || consumed > in)
             fail("chunked: more out than in");
         memcpy(out->data + out->len, b, len);
