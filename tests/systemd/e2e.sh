@@ -1,6 +1,6 @@
 #!/bin/sh
 # End to end under a real systemd, booted in a throw-away container with
-# tests/systemd/sdct (see SYSTEMD-TESTING.md) after "make install
+# tests/systemd/sdct after "make install
 # DESTDIR=...": socket activation, STATUS=, the journal's fields, reload,
 # refork, MemoryMax= and auto memory caps, the watchdog, a graceful stop
 # and a restart that loses no request.
