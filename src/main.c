@@ -92,16 +92,17 @@ static void
 main_limits(struct settings *s)
 {
     struct cgroup_limits cg;
-    char mem[32], high[32], cap[32];
+    char mem_buf[32], high_buf[32], cap_buf[32];
+    const char *mem, *high, *cap;
 
     if (cgroup_read_self(&cg) < 0)
         cg = (struct cgroup_limits){.memory_max = CGROUP_UNLIMITED,
                                     .memory_high = CGROUP_UNLIMITED};
     if (s->workers == 0)
         s->workers = cgroup_default_workers(&cg);
-    main_bytes(mem, sizeof(mem), cg.memory_max);
-    main_bytes(high, sizeof(high), cg.memory_high);
-    main_worker_cap(cap, sizeof(cap), s);
+    mem = main_bytes(mem_buf, sizeof(mem_buf), cg.memory_max);
+    high = main_bytes(high_buf, sizeof(high_buf), cg.memory_high);
+    cap = main_worker_cap(cap_buf, sizeof(cap_buf), s);
     log_event(LOGL_INFO, NULL,
               LOG_FIELDS(LOG_INT("CGROUP_VERSION", cg.version),
                          LOG_STR("CGROUP_MEMORY_MAX", mem),
