@@ -16,6 +16,8 @@
 
 #define SETTINGS_MAX_REFORK_STEPS 16
 #define SETTINGS_MAX_LIST 16
+/* The most workers worker_processes allows: the shared worker table
+ * (core/shm.h) and the monitor's table of children are sized by it. */
 #define SETTINGS_MAX_WORKERS 1024
 #define SETTINGS_MAX_QUEUES 16
 
