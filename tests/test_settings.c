@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "core/settings.h"
+#include "core/settings_table.h"
+#include "core/settings_value.h"
 #include "tap.h"
 
 static char err[1024];
@@ -17,12 +19,12 @@ static char err[1024];
 static int
 set(struct settings *s, const char *name, const char *value)
 {
-    const struct setting_def *d = settings_find(name);
+    const struct setting_def *d = settings_table_find(name);
 
     err[0] = '\0';
     if (d == NULL)
         bail("no setting %s", name);
-    return settings_set(s, d, value, d->env, err, sizeof(err));
+    return settings_value_set(s, d, value, d->env, err, sizeof(err));
 }
 
 static void
@@ -202,7 +204,7 @@ test_docs(void)
         fclose(f);
     }
     ok(page != NULL, "pitchfork.conf(5) is readable at %s", path);
-    for (size_t i = 0; i < settings_count; i++) {
+    for (size_t i = 0; i < settings_table_count; i++) {
         const struct setting_def *d = &settings_table[i];
         const char *key = d->env ? d->env : d->flag;
         ok(strstr(help, key) != NULL, "--help names %s", key);

@@ -1,8 +1,8 @@
 /*
- * The settings table: every setting is one row (name, environment
- * variable, flag, Ruby DSL name, type, default, help) and the resolved
- * values live in one struct settings.  Precedence, highest first:
- * command-line flag, PITCHFORK_* environment, Ruby config file, default.
+ * The resolved settings, in one struct settings.  Precedence, highest
+ * first: command-line flag, PITCHFORK_* environment, Ruby config file,
+ * default.  Each setting is a row of the settings table
+ * (settings_table.h), whose values are parsed by settings_value.h.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -58,55 +58,11 @@ struct settings {
     bool debug;
 };
 
-enum setting_type {
-    SET_INT,     /* int within [min, max] */
-    SET_SECONDS, /* double seconds within [min, max] */
-    SET_BYTES,   /* size with K/M/G suffix */
-    SET_BOOL,    /* true/false, yes/no, on/off, 1/0 */
-    SET_STRING,  /* char * */
-    SET_LIST,    /* comma list (or repeated flag) of char * */
-    SET_REFORK,  /* "50,100,1000" or "50,100,false" or "" */
-    SET_MEMORY,  /* bytes or "auto" */
-    SET_LOG,     /* auto, journal, stderr */
-    SET_OCTAL,   /* int in octal ("0007" or "7") within [min, max] */
-};
-
-/* One row of the settings table. */
-struct setting_def {
-    const char *name;     /* canonical name, also the DSL name if any */
-    const char *env;      /* PITCHFORK_* or NULL */
-    char short_flag;      /* 'w' or 0 */
-    const char *flag;     /* long flag without "--", or NULL */
-    const char *dsl;      /* Ruby config DSL, or NULL */
-    enum setting_type type;
-    size_t offset;        /* field in struct settings */
-    size_t count_offset;  /* SET_LIST: the size_t counter */
-    double min, max;      /* SET_INT, SET_SECONDS, SET_BYTES */
-    const char *defval;   /* the default as a user would write it */
-    const char *help;
-};
-
-extern const struct setting_def settings_table[];
-extern const size_t settings_count;
-
 /* Fill s with the built-in defaults (workers 0: decided later). */
 void settings_defaults(struct settings *s);
 
 /* Free every string and list that s owns. */
 void settings_free(struct settings *s);
-
-/* The row named name (canonical, DSL or environment name), or NULL. */
-const struct setting_def *settings_find(const char *name);
-
-/*
- * Parse value for row def into s.  origin names where the value came
- * from in messages ("--workers", "PITCHFORK_WORKERS", "config.rb").  On
- * error returns -1 and writes into err a message naming the setting, the
- * value and what is allowed.
- */
-int settings_set(struct settings *s, const struct setting_def *def,
-                 const char *value, const char *origin, char *err,
-                 size_t errsz);
 
 /* Apply every PITCHFORK_* (and RACK_ENV) variable set in the environment.
  * Returns 0 or -1 with err filled. */
