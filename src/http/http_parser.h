@@ -107,6 +107,7 @@ struct http_parser {
     int phase;              /* internal: part of the head being read */
     int field;              /* internal: kind of the field being read */
     unsigned flags;         /* internal: done, seen CL, TE, ... */
+    unsigned codings;       /* internal: Transfer-Encoding codings seen */
     size_t off;             /* bytes of the buffer consumed so far */
     size_t line_start;      /* start of the request line */
     size_t mark;            /* start of the current field value */
