@@ -114,8 +114,8 @@ test_lists(void)
     is_int(set(&s, "listen", "[::1]:9"), 0, "listen replaced");
     is_int(s.nlisten, 1, "one listener after replace");
     {
-        char *argv[] = {"pitchfork", "-l", "/a.sock", "--listen", "9000",
-                        NULL};
+        char *argv[] = {"pitchfork", "-l",   "/a.sock",
+                        "--listen",  "9000", NULL};
         is_int(settings_from_args(&s, 5, argv, err, sizeof(err)), 0,
                "two -l flags");
         is_int(s.nlisten, 2, "repeated -l appends, replacing the env list");
@@ -129,8 +129,7 @@ test_lists(void)
 static void
 test_precedence(void)
 {
-    char *argv[] = {"pitchfork", "-w", "3", "--timeout", "7", "app.ru",
-                    NULL};
+    char *argv[] = {"pitchfork", "-w", "3", "--timeout", "7", "app.ru", NULL};
     struct settings s;
 
     setenv("PITCHFORK_WORKERS", "5", 1);

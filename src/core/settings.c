@@ -75,13 +75,9 @@ settings_options(struct option *longs, char *shorts)
     for (size_t i = 0; i < settings_table_count; i++) {
         const struct setting_def *d = &settings_table[i];
         if (d->flag != NULL)
-            longs[k++] = (struct option){d->flag,
-                                         d->type == SET_BOOL
-                                             ? no_argument
-                                             : required_argument,
-                                         NULL,
-                                         d->short_flag ? d->short_flag
-                                                       : 256 + (int)i};
+            longs[k++] = (struct option){
+                d->flag, d->type == SET_BOOL ? no_argument : required_argument,
+                NULL, d->short_flag ? d->short_flag : 256 + (int)i};
         if (d->short_flag) {
             shorts[j++] = d->short_flag;
             if (d->type != SET_BOOL)
@@ -151,8 +147,9 @@ settings_from_args(struct settings *s, int argc, char **argv, char *err,
         seen[d - settings_table] = true;
     }
     if (argc - optind > 1) {
-        snprintf(err, errsz, "too many arguments: expected one rackup file, "
-                             "got \"%s\" and \"%s\"",
+        snprintf(err, errsz,
+                 "too many arguments: expected one rackup file, "
+                 "got \"%s\" and \"%s\"",
                  argv[optind], argv[optind + 1]);
         return -1;
     }
@@ -199,15 +196,13 @@ settings_usage(FILE *out)
         const struct setting_def *d = &settings_table[i];
         char flag[64] = "";
         if (d->flag && d->short_flag)
-            snprintf(flag, sizeof(flag), "-%c, --%s", d->short_flag,
-                     d->flag);
+            snprintf(flag, sizeof(flag), "-%c, --%s", d->short_flag, d->flag);
         else if (d->flag)
             snprintf(flag, sizeof(flag), "    --%s", d->flag);
         fprintf(out, "  %-24s %s\n", flag[0] ? flag : d->name, d->help);
-        fprintf(out, "  %-24s env %s%s%s%s%s\n", "",
-                d->env ? d->env : "-", d->dsl ? ", DSL " : "",
-                d->dsl ? d->dsl : "", d->defval[0] ? ", default " : "",
-                d->defval);
+        fprintf(out, "  %-24s env %s%s%s%s%s\n", "", d->env ? d->env : "-",
+                d->dsl ? ", DSL " : "", d->dsl ? d->dsl : "",
+                d->defval[0] ? ", default " : "", d->defval);
     }
     fprintf(out, "  %-24s %s\n  %-24s %s\n", "-h, --help",
             "show this help and exit", "-v, --version",
@@ -226,8 +221,8 @@ settings_dump(const struct settings *s, FILE *out)
     for (size_t i = 0; i < s->nrefork_after; i++)
         fprintf(out, "%s%llu", i ? "," : " ",
                 (unsigned long long)s->refork_after[i]);
-    fprintf(out, "%s\n", s->nrefork_after && !s->refork_repeat_last
-                             ? ",false" : "");
+    fprintf(out, "%s\n",
+            s->nrefork_after && !s->refork_repeat_last ? ",false" : "");
     fprintf(out, "refork_max_unavailable = %d\n", s->refork_max_unavailable);
     fprintf(out, "worker_memory_max = %s%llu\n",
             s->worker_memory_auto ? "auto " : "",

@@ -22,39 +22,39 @@
 #define SETTINGS_MAX_QUEUES 16
 
 struct settings {
-    int workers;                  /* worker_processes; 0 = from the cgroup */
+    int workers; /* worker_processes; 0 = from the cgroup */
     char *listen[SETTINGS_MAX_LIST]; /* listen addresses */
     size_t nlisten;
-    double timeout;               /* soft request timeout, seconds */
-    double cleanup_timeout;       /* extra seconds before SIGKILL */
-    double spawn_timeout;         /* seconds for a mold/worker to be ready */
+    double timeout;         /* soft request timeout, seconds */
+    double cleanup_timeout; /* extra seconds before SIGKILL */
+    double spawn_timeout;   /* seconds for a mold/worker to be ready */
     uint64_t refork_after[SETTINGS_MAX_REFORK_STEPS];
-    size_t nrefork_after;         /* 0 = reforking off */
-    bool refork_repeat_last;      /* false after a trailing "false" */
-    int refork_max_unavailable;   /* 0 = 10% of workers rounded up */
-    uint64_t worker_memory_max;   /* bytes; 0 = off */
-    bool worker_memory_auto;      /* "auto": from the cgroup limit */
+    size_t nrefork_after;       /* 0 = reforking off */
+    bool refork_repeat_last;    /* false after a trailing "false" */
+    int refork_max_unavailable; /* 0 = 10% of workers rounded up */
+    uint64_t worker_memory_max; /* bytes; 0 = off */
+    bool worker_memory_auto;    /* "auto": from the cgroup limit */
     int max_consecutive_spawn_errors;
     size_t client_body_buffer_size; /* rack.input memory before tmpfile */
     bool rewindable_input;
     bool early_hints;
     bool check_client_connection;
-    bool mold_compact;            /* GC.compact before forking */
-    bool setpgid;                 /* workers in their own process group */
+    bool mold_compact; /* GC.compact before forking */
+    bool setpgid;      /* workers in their own process group */
     int backlog;
-    int listen_umask;             /* UNIX socket mode is 0666 & ~umask */
-    bool listen_reuseport;        /* SO_REUSEPORT on TCP listeners */
-    int listen_queues;            /* sockets per TCP address */
-    int listen_queues_per_worker; /* queues a worker waits on; 0: queues
-                                   * - 1, at least 1 */
-    char *config_file;            /* -c FILE */
-    char *rack_env;               /* RACK_ENV, -E */
-    char *rackup;                 /* last argument, default config.ru */
+    int listen_umask;                  /* UNIX socket mode is 0666 & ~umask */
+    bool listen_reuseport;             /* SO_REUSEPORT on TCP listeners */
+    int listen_queues;                 /* sockets per TCP address */
+    int listen_queues_per_worker;      /* queues a worker waits on; 0: queues
+                                        * - 1, at least 1 */
+    char *config_file;                 /* -c FILE */
+    char *rack_env;                    /* RACK_ENV, -E */
+    char *rackup;                      /* last argument, default config.ru */
     char *includes[SETTINGS_MAX_LIST]; /* -I DIR */
     size_t nincludes;
     char *requires[SETTINGS_MAX_LIST]; /* -r LIB */
     size_t nrequires;
-    int log_target;               /* enum log_target */
+    int log_target; /* enum log_target */
     bool debug;
 };
 
@@ -74,8 +74,8 @@ int settings_from_env(struct settings *s, char *err, size_t errsz);
  * 1 when --help or --version was printed, -1 on a usage error (err
  * filled).
  */
-int settings_from_args(struct settings *s, int argc, char **argv,
-                       char *err, size_t errsz);
+int settings_from_args(struct settings *s, int argc, char **argv, char *err,
+                       size_t errsz);
 
 /* Only the -c/--config-file value and PITCHFORK_CONFIG, before the rest:
  * returns the config file path to read, or NULL. */

@@ -304,8 +304,8 @@ const struct setting_def settings_table[] = {
     },
 };
 
-const size_t settings_table_count =
-    sizeof(settings_table) / sizeof(settings_table[0]);
+const size_t settings_table_count = sizeof(settings_table) /
+                                    sizeof(settings_table[0]);
 
 _Static_assert(sizeof(settings_table) / sizeof(settings_table[0]) <=
                    SETTINGS_TABLE_MAX,

@@ -27,19 +27,19 @@ enum setting_type {
 
 /* One row of the settings table. */
 struct setting_def {
-    const char *name;     /* canonical name, also the DSL name if any */
-    const char *env;      /* PITCHFORK_* or NULL */
-    char short_flag;      /* 'w' or 0 */
-    const char *flag;     /* long flag without "--", or NULL */
-    const char *dsl;      /* Ruby config DSL: a method ("timeout"), an
-                           * option of the method dsl_of ("cleanup:"),
-                           * or NULL */
-    const char *dsl_of;   /* the DSL method an option belongs to */
+    const char *name;   /* canonical name, also the DSL name if any */
+    const char *env;    /* PITCHFORK_* or NULL */
+    char short_flag;    /* 'w' or 0 */
+    const char *flag;   /* long flag without "--", or NULL */
+    const char *dsl;    /* Ruby config DSL: a method ("timeout"), an
+                         * option of the method dsl_of ("cleanup:"),
+                         * or NULL */
+    const char *dsl_of; /* the DSL method an option belongs to */
     enum setting_type type;
-    size_t offset;        /* field in struct settings */
-    size_t count_offset;  /* SET_LIST: the size_t counter */
-    double min, max;      /* SET_INT, SET_SECONDS, SET_BYTES, SET_OCTAL */
-    const char *defval;   /* the default as a user would write it */
+    size_t offset;       /* field in struct settings */
+    size_t count_offset; /* SET_LIST: the size_t counter */
+    double min, max;     /* SET_INT, SET_SECONDS, SET_BYTES, SET_OCTAL */
+    const char *defval;  /* the default as a user would write it */
     const char *help;
 };
 

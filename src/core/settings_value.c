@@ -32,8 +32,7 @@ settings_label(const struct setting_def *def, const char *origin)
  * and what is allowed.  Returns -1, for the setters to return. */
 static int
 settings_bad(const struct setting_def *def, const char *value,
-             const char *origin, const char *allowed, char *err,
-             size_t errsz)
+             const char *origin, const char *allowed, char *err, size_t errsz)
 {
     snprintf(err, errsz, "invalid value \"%s\" for %s: %s", value,
              settings_label(def, origin), allowed);
@@ -325,7 +324,6 @@ settings_value_set(struct settings *s, const struct setting_def *def,
 
     return setters[def->type](s, def, value, origin, err, errsz);
 }
-
 
 int
 settings_value_add(struct settings *s, const struct setting_def *def,

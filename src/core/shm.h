@@ -27,17 +27,17 @@ enum shm_state {
 struct shm_slot {
     _Atomic int32_t pid;
     _Atomic uint32_t generation;
-    _Atomic uint32_t state;          /* enum shm_state */
-    _Atomic uint32_t fork_unsafe;    /* no_longer_fork_safe! was called */
-    _Atomic uint64_t requests;       /* requests served */
-    _Atomic int64_t deadline_ns;     /* CLOCK_MONOTONIC; 0 = none */
-    _Atomic uint64_t memory;         /* private bytes, last reading */
+    _Atomic uint32_t state;       /* enum shm_state */
+    _Atomic uint32_t fork_unsafe; /* no_longer_fork_safe! was called */
+    _Atomic uint64_t requests;    /* requests served */
+    _Atomic int64_t deadline_ns;  /* CLOCK_MONOTONIC; 0 = none */
+    _Atomic uint64_t memory;      /* private bytes, last reading */
 };
 
 /* A slot for each worker number worker_processes allows (0 to
  * SETTINGS_MAX_WORKERS - 1), then the mold's and the service worker's. */
 #define SHM_MAX_WORKERS SETTINGS_MAX_WORKERS
-#define SHM_MOLD_SLOT SHM_MAX_WORKERS /* index of the mold's slot */
+#define SHM_MOLD_SLOT SHM_MAX_WORKERS          /* index of the mold's slot */
 #define SHM_SERVICE_SLOT (SHM_MAX_WORKERS + 1) /* the service worker's */
 #define SHM_SLOTS (SHM_MAX_WORKERS + 2)
 

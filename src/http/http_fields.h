@@ -45,7 +45,7 @@ bool http_fields_content_length(const unsigned char *v, size_t n,
  * of one head.  Returns HTTP_OK, or HTTP_E_BAD_TRANSFER_ENCODING for a
  * malformed list or a coding after chunked (RFC 9112 section 6.1).
  */
-enum http_error http_fields_transfer_codings(const unsigned char *v,
-                                             size_t n, unsigned *codings);
+enum http_error http_fields_transfer_codings(const unsigned char *v, size_t n,
+                                             unsigned *codings);
 
 #endif

@@ -48,8 +48,7 @@ config_dsl_row(const char *method, const char *option)
         const struct setting_def *d = &settings_table[i];
         if (d->dsl == NULL)
             continue;
-        if (option == NULL && d->dsl_of == NULL &&
-            strcmp(d->dsl, method) == 0)
+        if (option == NULL && d->dsl_of == NULL && strcmp(d->dsl, method) == 0)
             return d;
         if (option != NULL && d->dsl_of != NULL &&
             strcmp(d->dsl_of, method) == 0 &&
@@ -145,14 +144,10 @@ config_dsl_text(const struct setting_def *d, const char *label, VALUE value)
         if (value != Qtrue && value != Qfalse)
             config_dsl_refuse(label, "true or false", value);
         return rb_str_new_cstr(value == Qtrue ? "true" : "false");
-    case SET_OCTAL:
-        return config_dsl_octal(label, value);
-    case SET_REFORK:
-        return config_dsl_refork(label, value);
-    case SET_LIST:
-        return config_dsl_string(label, value, true);
-    default:
-        return config_dsl_string(label, value, false);
+    case SET_OCTAL: return config_dsl_octal(label, value);
+    case SET_REFORK: return config_dsl_refork(label, value);
+    case SET_LIST: return config_dsl_string(label, value, true);
+    default: return config_dsl_string(label, value, false);
     }
 }
 

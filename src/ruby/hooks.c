@@ -182,7 +182,8 @@ hooks_new_body(VALUE arg)
 VALUE
 hooks_worker(int nr, unsigned generation, pid_t pid, bool keep)
 {
-    struct hooks_new n = {"Pitchfork::Worker", 3,
+    struct hooks_new n = {"Pitchfork::Worker",
+                          3,
                           {nr < 0 ? Qnil : INT2NUM(nr), UINT2NUM(generation),
                            PIDT2NUM(pid)}};
     VALUE w = pfruby_protect(hooks_new_body, (VALUE)&n, NULL);
@@ -195,7 +196,8 @@ hooks_worker(int nr, unsigned generation, pid_t pid, bool keep)
 VALUE
 hooks_service(unsigned generation, pid_t pid)
 {
-    struct hooks_new n = {"Pitchfork::Service", 2,
+    struct hooks_new n = {"Pitchfork::Service",
+                          2,
                           {UINT2NUM(generation), PIDT2NUM(pid), Qnil}};
     VALUE s = pfruby_protect(hooks_new_body, (VALUE)&n, NULL);
 
@@ -207,7 +209,8 @@ hooks_service(unsigned generation, pid_t pid)
 VALUE
 hooks_exit_status(pid_t pid, int wait_status)
 {
-    struct hooks_new n = {"Pitchfork::ExitStatus", 2,
+    struct hooks_new n = {"Pitchfork::ExitStatus",
+                          2,
                           {PIDT2NUM(pid), INT2NUM(wait_status), Qnil}};
 
     return pfruby_protect(hooks_new_body, (VALUE)&n, NULL);
