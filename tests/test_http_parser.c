@@ -863,8 +863,7 @@ test_host(void)
          HTTP_OK},
         {"host with port", "GET / HTTP/1.1\r\nhost: a.b:8080\r\n\r\n",
          HTTP_OK},
-        {"IPv6 literal", "GET / HTTP/1.1\r\nHOST: [::1]:80\r\n\r\n",
-         HTTP_OK},
+        {"IPv6 literal", "GET / HTTP/1.1\r\nHOST: [::1]:80\r\n\r\n", HTTP_OK},
         {"empty Host", "OPTIONS * HTTP/1.1\r\nHost:\r\n\r\n", HTTP_OK},
         {"absolute-form with Host",
          "GET http://a/ HTTP/1.1\r\nHost: b\r\n\r\n", HTTP_OK},
@@ -903,7 +902,8 @@ test_host(void)
             continue;
         }
         is_str(http_parser_error_str(http_host_check(&p.req, t)),
-               http_parser_error_str(cases[i].want), "host: %s", cases[i].what);
+               http_parser_error_str(cases[i].want), "host: %s",
+               cases[i].what);
     }
 }
 
@@ -940,7 +940,8 @@ test_error_table(void)
         if (s == NULL || *s == '\0' || strcmp(s, "unknown error") == 0)
             bad_str++;
         if (http_parser_error_status((enum http_error)e) != status[e]) {
-            diag("status of %d: %d", e, http_parser_error_status((enum http_error)e));
+            diag("status of %d: %d", e,
+                 http_parser_error_status((enum http_error)e));
             bad_status++;
         }
     }

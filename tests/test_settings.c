@@ -6,10 +6,13 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/settings.h"
+#include "core/settings_table.h"
+#include "core/settings_value.h"
 #include "tap.h"
 
 static char err[1024];
@@ -17,12 +20,12 @@ static char err[1024];
 static int
 set(struct settings *s, const char *name, const char *value)
 {
-    const struct setting_def *d = settings_find(name);
+    const struct setting_def *d = settings_table_find(name);
 
     err[0] = '\0';
     if (d == NULL)
         bail("no setting %s", name);
-    return settings_set(s, d, value, d->env, err, sizeof(err));
+    return settings_value_set(s, d, value, d->env, err, sizeof(err));
 }
 
 static void
@@ -112,8 +115,8 @@ test_lists(void)
     is_int(set(&s, "listen", "[::1]:9"), 0, "listen replaced");
     is_int(s.nlisten, 1, "one listener after replace");
     {
-        char *argv[] = {"pitchfork", "-l", "/a.sock", "--listen", "9000",
-                        NULL};
+        char *argv[] = {"pitchfork", "-l",   "/a.sock",
+                        "--listen",  "9000", NULL};
         is_int(settings_from_args(&s, 5, argv, err, sizeof(err)), 0,
                "two -l flags");
         is_int(s.nlisten, 2, "repeated -l appends, replacing the env list");
@@ -127,8 +130,7 @@ test_lists(void)
 static void
 test_precedence(void)
 {
-    char *argv[] = {"pitchfork", "-w", "3", "--timeout", "7", "app.ru",
-                    NULL};
+    char *argv[] = {"pitchfork", "-w", "3", "--timeout", "7", "app.ru", NULL};
     struct settings s;
 
     setenv("PITCHFORK_WORKERS", "5", 1);
@@ -180,6 +182,66 @@ test_bad_args(void)
     settings_free(&s);
 }
 
+/* The default a row shows in --help, parsed, is the default of
+ * settings_defaults(); only the defaults decided at start (from the CPUs,
+ * the worker count, the queues) are words instead of values. */
+static bool
+same_field(const struct settings *a, const struct settings *b,
+           const struct setting_def *d)
+{
+    const char *pa = (const char *)a + d->offset;
+    const char *pb = (const char *)b + d->offset;
+
+    switch (d->type) {
+    case SET_SECONDS: return *(const double *)pa == *(const double *)pb;
+    case SET_BYTES: return *(const size_t *)pa == *(const size_t *)pb;
+    case SET_BOOL: return *(const bool *)pa == *(const bool *)pb;
+    case SET_REFORK:
+        return a->nrefork_after == b->nrefork_after &&
+               a->refork_repeat_last == b->refork_repeat_last;
+    case SET_MEMORY:
+        return a->worker_memory_max == b->worker_memory_max &&
+               a->worker_memory_auto == b->worker_memory_auto;
+    case SET_STRING:
+        return *(char *const *)pa && *(char *const *)pb &&
+               strcmp(*(char *const *)pa, *(char *const *)pb) == 0;
+    default: return *(const int *)pa == *(const int *)pb;
+    }
+}
+
+static void
+test_defaults(void)
+{
+    static const char *const words[] = {"worker_processes",
+                                        "refork_max_unavailable",
+                                        "listen_queues_per_worker"};
+    struct settings def, s;
+
+    settings_defaults(&def);
+    for (size_t i = 0; i < settings_table_count; i++) {
+        const struct setting_def *d = &settings_table[i];
+        bool word = false;
+        int rc;
+
+        /* lists and an unset string have no value to compare */
+        if (d->type == SET_LIST || (d->type == SET_STRING && !*d->defval))
+            continue;
+        for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++)
+            word = word || strcmp(d->name, words[k]) == 0;
+        settings_defaults(&s);
+        rc = settings_value_set(&s, d, d->defval, NULL, err, sizeof(err));
+        if (word)
+            is_int(rc, -1, "%s: default \"%s\" is decided at start", d->name,
+                   d->defval);
+        else
+            ok(rc == 0 && same_field(&s, &def, d),
+               "%s: --help's default \"%s\" is settings_defaults()'s", d->name,
+               d->defval);
+        settings_free(&s);
+    }
+    settings_free(&def);
+}
+
 /* Every row appears in --help and in pitchfork.conf(5). */
 static void
 test_docs(void)
@@ -202,7 +264,7 @@ test_docs(void)
         fclose(f);
     }
     ok(page != NULL, "pitchfork.conf(5) is readable at %s", path);
-    for (size_t i = 0; i < settings_count; i++) {
+    for (size_t i = 0; i < settings_table_count; i++) {
         const struct setting_def *d = &settings_table[i];
         const char *key = d->env ? d->env : d->flag;
         ok(strstr(help, key) != NULL, "--help names %s", key);
@@ -264,6 +326,7 @@ main(void)
     test_precedence();
     test_bad_args();
     test_listen_options();
+    test_defaults();
     test_docs();
     return done_testing();
 }

@@ -137,8 +137,8 @@ cgroup_read_v2(struct cgroup_limits *cg, const char *root, const char *path)
     cg->memory_current = cgroup_bytes(root, path, "memory.current");
     if (cg->memory_current == CGROUP_UNLIMITED)
         cg->memory_current = 0;
-    cg->memory_inactive_file =
-        cgroup_stat(root, path, "memory.stat", "inactive_file");
+    cg->memory_inactive_file = cgroup_stat(root, path, "memory.stat",
+                                           "inactive_file");
     if (cgroup_file(root, path, "cpu.max", buf, sizeof(buf)) == 0 &&
         sscanf(buf, "%31s %llu", quota, &period) == 2 &&
         strcmp(quota, "max") != 0 && period > 0)
@@ -160,8 +160,8 @@ cgroup_read_v1(struct cgroup_limits *cg, const char *root, const char *mem,
     if (cg->memory_current == CGROUP_UNLIMITED)
         cg->memory_current = 0;
     /* total_: with the descendants, as usage_in_bytes counts them. */
-    cg->memory_inactive_file =
-        cgroup_stat(root, dir, "memory.stat", "total_inactive_file");
+    cg->memory_inactive_file = cgroup_stat(root, dir, "memory.stat",
+                                           "total_inactive_file");
     snprintf(dir, sizeof(dir), "/cpu%s", cpu);
     if (cgroup_file(root, dir, "cpu.cfs_quota_us", buf, sizeof(buf)) == 0 &&
         sscanf(buf, "%lld", &quota) == 1 && quota > 0 &&

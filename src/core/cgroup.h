@@ -13,13 +13,13 @@
 #define CGROUP_UNLIMITED UINT64_MAX
 
 struct cgroup_limits {
-    int version;             /* 1 or 2; 0 when no cgroup was found */
-    uint64_t memory_max;     /* bytes or CGROUP_UNLIMITED */
-    uint64_t memory_high;    /* bytes or CGROUP_UNLIMITED (v2 only) */
-    uint64_t memory_current; /* bytes, 0 when unknown */
+    int version;                   /* 1 or 2; 0 when no cgroup was found */
+    uint64_t memory_max;           /* bytes or CGROUP_UNLIMITED */
+    uint64_t memory_high;          /* bytes or CGROUP_UNLIMITED (v2 only) */
+    uint64_t memory_current;       /* bytes, 0 when unknown */
     uint64_t memory_inactive_file; /* page cache the kernel reclaims
                                     * first (memory.stat), 0 when unknown */
-    double cpus;             /* quota / period, 0 when unlimited */
+    double cpus;                   /* quota / period, 0 when unlimited */
 };
 
 /*

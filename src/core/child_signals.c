@@ -18,7 +18,7 @@
 static volatile sig_atomic_t child_sig_stop; /* TERM, QUIT */
 static volatile sig_atomic_t child_sig_pipe_wr = -1;
 
-static const int child_signals[] = {SIGTERM, SIGQUIT, SIGINT, SIGUSR1,
+static const int child_signals[] = {SIGTERM, SIGQUIT, SIGINT,  SIGUSR1,
                                     SIGUSR2, SIGHUP,  SIGTTIN, SIGTTOU};
 
 static void

@@ -18,6 +18,8 @@
 
 #include "core/log.h"
 #include "core/settings.h"
+#include "core/settings_table.h"
+#include "core/settings_value.h"
 
 #define CONFIG_OUTPUT_MAX (64 * 1024)
 
@@ -59,13 +61,13 @@ config_apply_lines(struct settings *s, const char *path, char *lines)
         if (tab == NULL)
             continue;
         *tab = '\0';
-        d = settings_find(l);
+        d = settings_table_find(l);
         if (d == NULL) {
             log_err("%s: unknown setting %s", path, l);
             return -1;
         }
         snprintf(origin, sizeof(origin), "%s in %s", l, path);
-        if (settings_set(s, d, tab + 1, origin, err, sizeof(err)) < 0) {
+        if (settings_value_set(s, d, tab + 1, origin, err, sizeof(err)) < 0) {
             log_err("%s", err);
             return -1;
         }

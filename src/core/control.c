@@ -74,7 +74,8 @@ control_recv(int fd, struct ctl_msg *m, int *fds, size_t *nfds)
 {
     char cbuf[CMSG_SPACE(sizeof(int) * CTL_MAX_FDS)];
     struct iovec iov = {m, sizeof(*m)};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+    struct msghdr mh = {.msg_iov = &iov,
+                        .msg_iovlen = 1,
                         .msg_control = cbuf,
                         .msg_controllen = sizeof(cbuf)};
     ssize_t n;

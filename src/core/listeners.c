@@ -33,6 +33,9 @@
 #include "core/log.h"
 #include "core/settings.h"
 
+/* The type of the sockets this server binds. */
+#define LISTENER_SOCK_TYPE (SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK)
+
 /* Fill l->addr, l->host and l->port from the bound address of l->fd. */
 static int
 listener_describe(struct listener *l)
@@ -50,8 +53,8 @@ listener_describe(struct listener *l)
     if (ss.ss_family == AF_UNIX) {
         struct sockaddr_un *un = (struct sockaddr_un *)&ss;
         snprintf(l->addr, sizeof(l->addr), "%s",
-                 len > offsetof(struct sockaddr_un, sun_path)
-                     ? un->sun_path : "(unnamed)");
+                 len > offsetof(struct sockaddr_un, sun_path) ? un->sun_path
+                                                              : "(unnamed)");
         snprintf(l->host, sizeof(l->host), "localhost");
         l->port[0] = '\0';
         return 0;
@@ -89,11 +92,11 @@ static void
 listener_tcp_options(int fd)
 {
     int one = 1, defer = 1;
+    socklen_t len = sizeof(int);
 
-    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, len) < 0)
         log_syswarn("setsockopt TCP_NODELAY on listener fd %d", fd);
-    if (setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer,
-                   sizeof(defer)) < 0)
+    if (setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, len) < 0)
         log_syswarn("setsockopt TCP_DEFER_ACCEPT on listener fd %d", fd);
 }
 
@@ -134,7 +137,8 @@ listeners_from_systemd(struct listeners *ls, int n, char **names)
         l->per_worker = 1;
         snprintf(l->name, sizeof(l->name), "%s",
                  names && names[i] && strcmp(names[i], "unknown") != 0
-                     ? names[i] : "http");
+                     ? names[i]
+                     : "http");
         if (listener_check_passed(l->fd) < 0 || listener_describe(l) < 0 ||
             listener_nonblock(l->fd) < 0)
             return -1;
@@ -215,8 +219,7 @@ listener_bind_tcp(struct listener *l, const char *addr, int backlog,
                 gai_strerror(rc));
         return -1;
     }
-    l->fd = socket(ai->ai_family,
-                   SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    l->fd = socket(ai->ai_family, LISTENER_SOCK_TYPE, 0);
     if (l->fd < 0) {
         log_syserr("listen %s: socket", addr);
         freeaddrinfo(ai);
@@ -283,7 +286,7 @@ listener_bind_unix(struct listener *l, const char *path, int backlog,
     if (listener_unlink_stale(path) < 0)
         return -1;
     memcpy(un.sun_path, path, strlen(path) + 1);
-    l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    l->fd = socket(AF_UNIX, LISTENER_SOCK_TYPE, 0);
     if (l->fd < 0) {
         log_syserr("listen %s: socket", path);
         return -1;
@@ -318,8 +321,7 @@ listeners_per_worker(const struct settings *s, int nq)
 /* Warn when some queue has no worker waiting on it: its connections
  * would wait until TTIN adds one. */
 static void
-listeners_check_queues(const char *addr, int nq, int per_worker,
-                       int workers)
+listeners_check_queues(const char *addr, int nq, int per_worker, int workers)
 {
     int unserved = 0;
 
@@ -385,8 +387,7 @@ listeners_bind_path(struct listeners *ls, const struct settings *s,
     struct listener *l = &ls->l[ls->n];
 
     if (ls->n == LISTENERS_MAX) {
-        log_err("listen %s: more than %d sockets in all", path,
-                LISTENERS_MAX);
+        log_err("listen %s: more than %d sockets in all", path, LISTENERS_MAX);
         return -1;
     }
     if (listener_bind_unix(l, path, s->backlog, s->listen_umask) < 0 ||
@@ -488,10 +489,14 @@ listener_unix_ask(int nl, ino_t ino)
         struct nlmsghdr nh;
         struct unix_diag_req req;
     } q = {
-        .nh = {.nlmsg_len = sizeof(q), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-               .nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = 1},
-        .req = {.sdiag_family = AF_UNIX, .udiag_states = ~0U,
-                .udiag_ino = (__u32)ino, .udiag_show = UDIAG_SHOW_RQLEN,
+        .nh = {.nlmsg_len = sizeof(q),
+               .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+               .nlmsg_flags = NLM_F_REQUEST,
+               .nlmsg_seq = 1},
+        .req = {.sdiag_family = AF_UNIX,
+                .udiag_states = ~0U,
+                .udiag_ino = (__u32)ino,
+                .udiag_show = UDIAG_SHOW_RQLEN,
                 .udiag_cookie = {~0U, ~0U}},
     };
 
@@ -571,7 +576,8 @@ listeners_queue_depth(const struct listeners *ls, unsigned *depth)
         unsigned d = 0;
         if (l->fd < 0)
             continue;
-        if (l->family == AF_UNIX && nl < 0 && (nl = listener_diag_socket()) < 0)
+        if (l->family == AF_UNIX && nl < 0 &&
+            (nl = listener_diag_socket()) < 0)
             rc = -1;
         else if (l->family == AF_UNIX)
             rc = listener_unix_queue(l, nl, &d);

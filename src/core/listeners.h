@@ -15,20 +15,20 @@
 
 struct listener {
     int fd;
-    int family;        /* AF_INET, AF_INET6, AF_UNIX */
-    char name[64];     /* FileDescriptorName= or "http" */
-    char addr[128];    /* "127.0.0.1:8080", "[::1]:80", "/run/x.sock" */
-    char host[64];     /* SERVER_NAME fallback: "127.0.0.1", "localhost" */
-    char port[8];      /* SERVER_PORT fallback: "8080", "" for UNIX */
-    int queue;         /* index among the sockets of its address */
-    int nqueues;       /* sockets bound for its address (listen_queues) */
-    int per_worker;    /* queues of its address each worker waits on */
+    int family;     /* AF_INET, AF_INET6, AF_UNIX */
+    char name[64];  /* FileDescriptorName= or "http" */
+    char addr[128]; /* "127.0.0.1:8080", "[::1]:80", "/run/x.sock" */
+    char host[64];  /* SERVER_NAME fallback: "127.0.0.1", "localhost" */
+    char port[8];   /* SERVER_PORT fallback: "8080", "" for UNIX */
+    int queue;      /* index among the sockets of its address */
+    int nqueues;    /* sockets bound for its address (listen_queues) */
+    int per_worker; /* queues of its address each worker waits on */
 };
 
 struct listeners {
     struct listener l[LISTENERS_MAX];
     size_t n;
-    int activated;     /* 1 when the sockets came from systemd */
+    int activated; /* 1 when the sockets came from systemd */
 };
 
 struct settings;

@@ -1,8 +1,8 @@
 /*
- * The settings table: every setting is one row (name, environment
- * variable, flag, Ruby DSL name, type, default, help) and the resolved
- * values live in one struct settings.  Precedence, highest first:
- * command-line flag, PITCHFORK_* environment, Ruby config file, default.
+ * The resolved settings, in one struct settings.  Precedence, highest
+ * first: command-line flag, PITCHFORK_* environment, Ruby config file,
+ * default.  Each setting is a row of the settings table
+ * (settings_table.h), whose values are parsed by settings_value.h.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -16,95 +16,53 @@
 
 #define SETTINGS_MAX_REFORK_STEPS 16
 #define SETTINGS_MAX_LIST 16
+/* The most workers worker_processes allows: the shared worker table
+ * (core/shm.h) and the monitor's table of children are sized by it. */
 #define SETTINGS_MAX_WORKERS 1024
 #define SETTINGS_MAX_QUEUES 16
 
 struct settings {
-    int workers;                  /* worker_processes; 0 = from the cgroup */
+    int workers; /* worker_processes; 0 = from the cgroup */
     char *listen[SETTINGS_MAX_LIST]; /* listen addresses */
     size_t nlisten;
-    double timeout;               /* soft request timeout, seconds */
-    double cleanup_timeout;       /* extra seconds before SIGKILL */
-    double spawn_timeout;         /* seconds for a mold/worker to be ready */
+    double timeout;         /* soft request timeout, seconds */
+    double cleanup_timeout; /* extra seconds before SIGKILL */
+    double spawn_timeout;   /* seconds for a mold/worker to be ready */
     uint64_t refork_after[SETTINGS_MAX_REFORK_STEPS];
-    size_t nrefork_after;         /* 0 = reforking off */
-    bool refork_repeat_last;      /* false after a trailing "false" */
-    int refork_max_unavailable;   /* 0 = 10% of workers rounded up */
-    uint64_t worker_memory_max;   /* bytes; 0 = off */
-    bool worker_memory_auto;      /* "auto": from the cgroup limit */
+    size_t nrefork_after;       /* 0 = reforking off */
+    bool refork_repeat_last;    /* false after a trailing "false" */
+    int refork_max_unavailable; /* 0 = 10% of workers rounded up */
+    uint64_t worker_memory_max; /* bytes; 0 = off */
+    bool worker_memory_auto;    /* "auto": from the cgroup limit */
     int max_consecutive_spawn_errors;
     size_t client_body_buffer_size; /* rack.input memory before tmpfile */
     bool rewindable_input;
     bool early_hints;
     bool check_client_connection;
-    bool mold_compact;            /* GC.compact before forking */
-    bool setpgid;                 /* workers in their own process group */
+    bool mold_compact; /* GC.compact before forking */
+    bool setpgid;      /* workers in their own process group */
     int backlog;
-    int listen_umask;             /* UNIX socket mode is 0666 & ~umask */
-    bool listen_reuseport;        /* SO_REUSEPORT on TCP listeners */
-    int listen_queues;            /* sockets per TCP address */
-    int listen_queues_per_worker; /* queues a worker waits on; 0: queues
-                                   * - 1, at least 1 */
-    char *config_file;            /* -c FILE */
-    char *rack_env;               /* RACK_ENV, -E */
-    char *rackup;                 /* last argument, default config.ru */
+    int listen_umask;                  /* UNIX socket mode is 0666 & ~umask */
+    bool listen_reuseport;             /* SO_REUSEPORT on TCP listeners */
+    int listen_queues;                 /* sockets per TCP address */
+    int listen_queues_per_worker;      /* queues a worker waits on; 0: queues
+                                        * - 1, at least 1 */
+    char *config_file;                 /* -c FILE */
+    char *rack_env;                    /* RACK_ENV, -E */
+    char *rackup;                      /* last argument, default config.ru */
     char *includes[SETTINGS_MAX_LIST]; /* -I DIR */
     size_t nincludes;
     char *requires[SETTINGS_MAX_LIST]; /* -r LIB */
     size_t nrequires;
-    int log_target;               /* enum log_target */
+    int log_target; /* enum log_target */
     bool debug;
 };
-
-enum setting_type {
-    SET_INT,     /* int within [min, max] */
-    SET_SECONDS, /* double seconds within [min, max] */
-    SET_BYTES,   /* size with K/M/G suffix */
-    SET_BOOL,    /* true/false, yes/no, on/off, 1/0 */
-    SET_STRING,  /* char * */
-    SET_LIST,    /* comma list (or repeated flag) of char * */
-    SET_REFORK,  /* "50,100,1000" or "50,100,false" or "" */
-    SET_MEMORY,  /* bytes or "auto" */
-    SET_LOG,     /* auto, journal, stderr */
-    SET_OCTAL,   /* int in octal ("0007" or "7") within [min, max] */
-};
-
-/* One row of the settings table. */
-struct setting_def {
-    const char *name;     /* canonical name, also the DSL name if any */
-    const char *env;      /* PITCHFORK_* or NULL */
-    char short_flag;      /* 'w' or 0 */
-    const char *flag;     /* long flag without "--", or NULL */
-    const char *dsl;      /* Ruby config DSL, or NULL */
-    enum setting_type type;
-    size_t offset;        /* field in struct settings */
-    size_t count_offset;  /* SET_LIST: the size_t counter */
-    double min, max;      /* SET_INT, SET_SECONDS, SET_BYTES */
-    const char *defval;   /* the default as a user would write it */
-    const char *help;
-};
-
-extern const struct setting_def settings_table[];
-extern const size_t settings_count;
 
 /* Fill s with the built-in defaults (workers 0: decided later). */
 void settings_defaults(struct settings *s);
 
 /* Free every string and list that s owns. */
 void settings_free(struct settings *s);
-
-/* The row named name (canonical, DSL or environment name), or NULL. */
-const struct setting_def *settings_find(const char *name);
-
-/*
- * Parse value for row def into s.  origin names where the value came
- * from in messages ("--workers", "PITCHFORK_WORKERS", "config.rb").  On
- * error returns -1 and writes into err a message naming the setting, the
- * value and what is allowed.
- */
-int settings_set(struct settings *s, const struct setting_def *def,
-                 const char *value, const char *origin, char *err,
-                 size_t errsz);
 
 /* Apply every PITCHFORK_* (and RACK_ENV) variable set in the environment.
  * Returns 0 or -1 with err filled. */
@@ -116,8 +74,8 @@ int settings_from_env(struct settings *s, char *err, size_t errsz);
  * 1 when --help or --version was printed, -1 on a usage error (err
  * filled).
  */
-int settings_from_args(struct settings *s, int argc, char **argv,
-                       char *err, size_t errsz);
+int settings_from_args(struct settings *s, int argc, char **argv, char *err,
+                       size_t errsz);
 
 /* Only the -c/--config-file value and PITCHFORK_CONFIG, before the rest:
  * returns the config file path to read, or NULL. */

@@ -36,28 +36,28 @@ enum http_framing {
     HTTP_BODY_CHUNKED, /* Transfer-Encoding: ..., chunked */
 };
 
-/* Distinct reasons a request head is refused; see http_parser_error_status(). */
+/* Why a request head is refused; see http_parser_error_status(). */
 enum http_error {
     HTTP_OK = 0,
-    HTTP_E_SYNTAX,               /* 400 malformed request line or head */
-    HTTP_E_REQUEST_LINE_TOO_LONG, /* 414 request line over the limit */
-    HTTP_E_URI_TOO_LONG,         /* 414 request target over the limit */
-    HTTP_E_HEADERS_TOO_LARGE,    /* 431 header section over the limit */
-    HTTP_E_TOO_MANY_HEADERS,     /* 431 more fields than the limit */
-    HTTP_E_BAD_METHOD,           /* 400 method is not a token */
-    HTTP_E_BAD_TARGET,           /* 400 invalid request-target */
-    HTTP_E_BAD_VERSION,          /* 400 not HTTP/D.D */
-    HTTP_E_VERSION_UNSUPPORTED,  /* 505 HTTP/0.9, HTTP/2+ */
-    HTTP_E_BAD_HEADER_NAME,      /* 400 field name is not a token */
-    HTTP_E_BAD_HEADER_VALUE,     /* 400 CR, LF or NUL/CTL in a value */
-    HTTP_E_OBS_FOLD,             /* 400 obsolete line folding */
-    HTTP_E_CL_AND_TE,            /* 400 Content-Length and Transfer-Encoding */
-    HTTP_E_BAD_CONTENT_LENGTH,   /* 400 non-digits, overflow, conflicting */
-    HTTP_E_BAD_TRANSFER_ENCODING, /* 400 chunked not final, twice, in 1.0 */
-    HTTP_E_BAD_CHUNK,            /* 400 bad chunk line, chunk end, trailer */
-    HTTP_E_TRAILER_TOO_LARGE,    /* 431 chunked trailer section too large */
-    HTTP_E_UNKNOWN_TRANSFER_CODING, /* 501 a coding before the final chunked */
-    HTTP_E_BAD_HOST,             /* 400 Host missing (1.1), repeated, invalid */
+    HTTP_E_SYNTAX,                  /* 400 malformed request line or head */
+    HTTP_E_REQUEST_LINE_TOO_LONG,   /* 414 request line over the limit */
+    HTTP_E_URI_TOO_LONG,            /* 414 request target over the limit */
+    HTTP_E_HEADERS_TOO_LARGE,       /* 431 header section over the limit */
+    HTTP_E_TOO_MANY_HEADERS,        /* 431 more fields than the limit */
+    HTTP_E_BAD_METHOD,              /* 400 method is not a token */
+    HTTP_E_BAD_TARGET,              /* 400 invalid request-target */
+    HTTP_E_BAD_VERSION,             /* 400 not HTTP/D.D */
+    HTTP_E_VERSION_UNSUPPORTED,     /* 505 HTTP/0.9, HTTP/2+ */
+    HTTP_E_BAD_HEADER_NAME,         /* 400 field name is not a token */
+    HTTP_E_BAD_HEADER_VALUE,        /* 400 CR, LF or NUL/CTL in a value */
+    HTTP_E_OBS_FOLD,                /* 400 obsolete line folding */
+    HTTP_E_CL_AND_TE,               /* 400 both Content-Length and TE */
+    HTTP_E_BAD_CONTENT_LENGTH,      /* 400 non-digit, overflow, conflicting */
+    HTTP_E_BAD_TRANSFER_ENCODING,   /* 400 chunked not final, twice, in 1.0 */
+    HTTP_E_BAD_CHUNK,               /* 400 bad size line, data end, trailer */
+    HTTP_E_TRAILER_TOO_LARGE,       /* 431 trailer section over the limit */
+    HTTP_E_UNKNOWN_TRANSFER_CODING, /* 501 a coding before chunked */
+    HTTP_E_BAD_HOST,                /* 400 no Host (1.1), two, or invalid */
     HTTP_E__COUNT
 };
 
@@ -96,20 +96,21 @@ struct http_request {
     size_t nheaders;
     struct http_header *headers; /* array of limits.max_headers entries */
     enum http_framing framing;
-    uint64_t content_length;     /* valid when framing == HTTP_BODY_LENGTH */
-    bool expect_continue;        /* "Expect: 100-continue" seen */
-    size_t head_len;             /* bytes of head incl. final CRLF CRLF */
+    uint64_t content_length; /* valid when framing == HTTP_BODY_LENGTH */
+    bool expect_continue;    /* "Expect: 100-continue" seen */
+    size_t head_len;         /* bytes of head incl. final CRLF CRLF */
 };
 
 /* Parser state; treat as opaque except for req, limits and error. */
 struct http_parser {
-    int cs;                 /* ragel current state */
-    int phase;              /* internal: part of the head being read */
-    int field;              /* internal: kind of the field being read */
-    unsigned flags;         /* internal: done, seen CL, TE, ... */
-    size_t off;             /* bytes of the buffer consumed so far */
-    size_t line_start;      /* start of the request line */
-    size_t mark;            /* start of the current field value */
+    int cs;                    /* ragel current state */
+    int phase;                 /* internal: part of the head being read */
+    int field;                 /* internal: kind of the field being read */
+    unsigned flags;            /* internal: done, seen CL, TE, ... */
+    unsigned codings;          /* internal: Transfer-Encoding codings seen */
+    size_t off;                /* bytes of the buffer consumed so far */
+    size_t line_start;         /* start of the request line */
+    size_t mark;               /* start of the current field value */
     struct http_limits limits; /* the limits in force, defaults filled */
     struct http_request req;
     enum http_error error;
@@ -152,7 +153,7 @@ int http_parser_execute(struct http_parser *p, const char *buf, size_t len);
  * framing only, so that its callers choose when to apply it.
  */
 enum http_error http_host_check(const struct http_request *req,
-                                        const char *buf);
+                                const char *buf);
 
 /* A short English description of err ("URI too long"). */
 const char *http_parser_error_str(enum http_error err);
@@ -174,13 +175,13 @@ http_span_ptr(const char *buf, struct http_span s)
  */
 struct chunked_decoder {
     int cs;
-    uint64_t remaining;      /* data bytes left in the current chunk */
-    uint64_t size;           /* chunk size being parsed */
-    size_t line_bytes;       /* bytes of the current size/trailer line */
-    size_t trailer_bytes;    /* total trailer bytes seen */
-    size_t max_line;         /* limit of a chunk-size line (extensions) */
-    size_t max_trailer;      /* limit of the trailer section */
-    bool done;               /* last-chunk and trailers consumed */
+    uint64_t remaining;   /* data bytes left in the current chunk */
+    uint64_t size;        /* chunk size being parsed */
+    size_t line_bytes;    /* bytes of the current size/trailer line */
+    size_t trailer_bytes; /* total trailer bytes seen */
+    size_t max_line;      /* limit of a chunk-size line (extensions) */
+    size_t max_trailer;   /* limit of the trailer section */
+    bool done;            /* last-chunk and trailers consumed */
     enum http_error error;
 };
 
@@ -194,7 +195,7 @@ struct chunked_decoder {
  * default.
  */
 void http_chunked_init(struct chunked_decoder *d, size_t max_line,
-                  size_t max_trailer);
+                       size_t max_trailer);
 
 /*
  * Decode buf[0..*len) in place.  On return *len is the number of
@@ -209,6 +210,6 @@ void http_chunked_init(struct chunked_decoder *d, size_t max_line,
  * data) and HTTP_E_TRAILER_TOO_LARGE; bare LF is refused here too.
  */
 int http_chunked_decode(struct chunked_decoder *d, char *buf, size_t *len,
-                   size_t *consumed);
+                        size_t *consumed);
 
 #endif

@@ -1,10 +1,10 @@
 /*
- * The HTTP/1.1 request-head parser (RFC 9112 sections 2 to 6) and the
- * chunked transfer-coding decoder (RFC 9112 section 7.1), as Ragel state
- * machines.  The head machine runs over a caller-owned buffer and only
+ * The HTTP/1.1 request-head parser (RFC 9112 sections 2 to 6), as a
+ * Ragel state machine.  It runs over a caller-owned buffer and only
  * records offsets; the actions below call small C functions that fill
- * struct http_request, check the limits and judge Content-Length,
- * Transfer-Encoding and Expect.  Compiled with `ragel -G2`.
+ * struct http_request, check the limits and decide the framing from
+ * Content-Length and Transfer-Encoding (whose values http_fields.c
+ * judges) and Expect.  The chunked body decoder is http_chunked.rl.  Compiled with `ragel -G2`.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -12,6 +12,8 @@
 
 #include <stdint.h>
 #include <string.h>
+
+#include "http/http_fields.h"
 
 /* Where the head machine is; decides which limits apply and which error
  * a byte the grammar refuses stands for. */
@@ -36,28 +38,15 @@ enum http_field {
 /* struct http_parser flags. */
 #define F_DONE 0x01u       /* head complete */
 #define F_CL 0x02u         /* Content-Length seen */
-#define F_TE 0x04u         /* Transfer-Encoding seen */
-#define F_TE_CHUNKED 0x08u /* chunked seen, so far the last coding */
-#define F_TE_OTHER 0x10u   /* a coding other than chunked seen */
+#define F_TE 0x04u         /* Transfer-Encoding seen: its codings are
+                            * in codings */
 
 #define POS(ptr) ((size_t)((ptr) - buf))
-
-/* Character classes shared by both machines (RFC 9110 section 5.6). */
-%%{
-    machine http_common;
-
-    CR = "\r";
-    LF = "\n";
-    ws = [ \t];
-    tchar = alnum | [!#$%&'*+\-.^_`|~];
-    vchar = 0x21..0x7e | 0x80..0xff;    # VCHAR and obs-text
-    field_content = vchar | ws;
-}%%
 
 %%{
     machine http_parser;
     alphtype unsigned char;
-    include http_common;
+    include http_common "http_common.rl";
 
     action method_start {
         hp->phase = PHASE_METHOD;
@@ -162,33 +151,6 @@ span_set(struct http_span *s, size_t start, size_t end)
 }
 
 static bool
-is_ws(unsigned char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-static unsigned char
-ascii_lower(unsigned char c)
-{
-    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
-}
-
-/* True when s[0..n) equals the lower-case lit, ignoring ASCII case (no
- * locale: Ruby sets LC_CTYPE and a Turkish one breaks strncasecmp). */
-static bool
-ascii_caseeq(const unsigned char *s, size_t n, const char *lit)
-{
-    size_t i;
-
-    if (strlen(lit) != n)
-        return false;
-    for (i = 0; i < n; i++)
-        if (ascii_lower(s[i]) != (unsigned char)lit[i])
-            return false;
-    return true;
-}
-
-static bool
 method_is(const struct http_parser *hp, const unsigned char *buf,
           const char *name)
 {
@@ -248,7 +210,8 @@ syntax_error(const struct http_parser *hp, const unsigned char *buf,
                                         : HTTP_E_SYNTAX;
     switch (hp->phase) {
     case PHASE_START:
-        return eol || is_ws(c) ? HTTP_E_SYNTAX : HTTP_E_BAD_METHOD;
+        return eol || http_fields_is_ws(c) ? HTTP_E_SYNTAX
+                                           : HTTP_E_BAD_METHOD;
     case PHASE_METHOD:
         return eol ? HTTP_E_SYNTAX : HTTP_E_BAD_METHOD;
     case PHASE_TARGET:
@@ -260,7 +223,7 @@ syntax_error(const struct http_parser *hp, const unsigned char *buf,
     case PHASE_LINE:
         /* RFC 9112 section 5.2: obs-fold; also whitespace between the
          * request line and the first field (section 2.2). */
-        if (is_ws(c))
+        if (http_fields_is_ws(c))
             return HTTP_E_OBS_FOLD;
         return eol ? HTTP_E_SYNTAX : HTTP_E_BAD_HEADER_NAME;
     case PHASE_NAME:
@@ -330,54 +293,14 @@ on_colon(struct http_parser *hp, const unsigned char *buf, size_t pos)
 
     h->name.len = (uint32_t)n;
     hp->field = FIELD_OTHER;
-    if (ascii_caseeq(name, n, "content-length"))
+    if (http_fields_caseeq(name, n, "content-length"))
         hp->field = FIELD_CONTENT_LENGTH;
-    else if (ascii_caseeq(name, n, "transfer-encoding"))
+    else if (http_fields_caseeq(name, n, "transfer-encoding"))
         hp->field = FIELD_TRANSFER_ENCODING;
-    else if (ascii_caseeq(name, n, "expect"))
+    else if (http_fields_caseeq(name, n, "expect"))
         hp->field = FIELD_EXPECT;
     hp->mark = pos + 1;
     hp->phase = PHASE_VALUE;
-}
-
-/*
- * Parse a Content-Length value: 1*DIGIT, or a comma list of identical
- * ones (RFC 9110 section 8.6), at most 2^63-1.  Returns false when it is
- * malformed or conflicting.
- */
-static bool
-parse_content_length(const unsigned char *v, size_t n, uint64_t *out)
-{
-    uint64_t first = 0;
-    bool have = false;
-    size_t i = 0;
-
-    for (;;) {
-        uint64_t x = 0;
-        size_t start = i;
-
-        for (; i < n && v[i] >= '0' && v[i] <= '9'; i++) {
-            unsigned d = v[i] - '0';
-
-            if (x > ((uint64_t)INT64_MAX - d) / 10)
-                return false;
-            x = x * 10 + d;
-        }
-        if (i == start || (have && x != first))
-            return false;
-        first = x;
-        have = true;
-        while (i < n && is_ws(v[i]))
-            i++;
-        if (i == n)
-            break;
-        if (v[i++] != ',')
-            return false;
-        while (i < n && is_ws(v[i]))
-            i++;
-    }
-    *out = first;
-    return true;
 }
 
 static enum http_error
@@ -388,7 +311,7 @@ on_content_length(struct http_parser *hp, const unsigned char *v, size_t n)
     /* RFC 9112 section 6.3: a sign of request smuggling. */
     if (hp->flags & F_TE)
         return HTTP_E_CL_AND_TE;
-    if (!parse_content_length(v, n, &cl))
+    if (!http_fields_content_length(v, n, &cl))
         return HTTP_E_BAD_CONTENT_LENGTH;
     if ((hp->flags & F_CL) && cl != hp->req.content_length)
         return HTTP_E_BAD_CONTENT_LENGTH;
@@ -397,72 +320,18 @@ on_content_length(struct http_parser *hp, const unsigned char *v, size_t n)
     return HTTP_OK;
 }
 
-/* True when s[0..n) is a token (RFC 9110 section 5.6.2). */
-static bool
-is_token(const unsigned char *s, size_t n)
-{
-    static const char extra[] = "!#$%&'*+-.^_`|~";
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        unsigned char c = ascii_lower(s[i]);
-
-        if (!(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9') &&
-            (c == '\0' || strchr(extra, c) == NULL))
-            return false;
-    }
-    return n > 0;
-}
-
-/* One transfer-coding of a Transfer-Encoding list, s[0..n). */
-static enum http_error
-on_transfer_coding(struct http_parser *hp, const unsigned char *s, size_t n)
-{
-    /* chunked must be applied once and last (RFC 9112 section 6.1). */
-    if ((hp->flags & F_TE_CHUNKED) || !is_token(s, n))
-        return HTTP_E_BAD_TRANSFER_ENCODING;
-    hp->flags |= ascii_caseeq(s, n, "chunked") ? F_TE_CHUNKED : F_TE_OTHER;
-    return HTTP_OK;
-}
-
-/*
- * Transfer-Encoding: a comma list of codings, empty elements ignored
- * (RFC 9110 section 5.6.1).  A coding with parameters is refused: chunked
- * takes none, and any other coding is refused at the end of the head.
- */
+/* A Transfer-Encoding field's value v[0..n). */
 static enum http_error
 on_transfer_encoding(struct http_parser *hp, const unsigned char *v,
                      size_t n)
 {
-    size_t i = 0;
-
     if (hp->flags & F_CL)
         return HTTP_E_CL_AND_TE;
     /* RFC 9112 section 6.1: faulty framing in HTTP/1.0. */
     if (hp->req.version_minor == 0)
         return HTTP_E_BAD_TRANSFER_ENCODING;
     hp->flags |= F_TE;
-    while (i < n) {
-        size_t start;
-        enum http_error err;
-
-        while (i < n && is_ws(v[i]))
-            i++;
-        start = i;
-        while (i < n && v[i] != ',' && !is_ws(v[i]))
-            i++;
-        if (i > start) {
-            err = on_transfer_coding(hp, v + start, i - start);
-            if (err != HTTP_OK)
-                return err;
-        }
-        while (i < n && is_ws(v[i]))
-            i++;
-        if (i < n && v[i] != ',')
-            return HTTP_E_BAD_TRANSFER_ENCODING;
-        i++;
-    }
-    return HTTP_OK;
+    return http_fields_transfer_codings(v, n, &hp->codings);
 }
 
 /*
@@ -476,9 +345,9 @@ on_value_end(struct http_parser *hp, const unsigned char *buf, size_t pos)
     size_t start = hp->mark, end = pos;
     enum http_error err = HTTP_OK;
 
-    while (start < end && is_ws(buf[start]))
+    while (start < end && http_fields_is_ws(buf[start]))
         start++;
-    while (end > start && is_ws(buf[end - 1]))
+    while (end > start && http_fields_is_ws(buf[end - 1]))
         end--;
     span_set(&h->value, start, end);
     switch (hp->field) {
@@ -491,7 +360,7 @@ on_value_end(struct http_parser *hp, const unsigned char *buf, size_t pos)
     case FIELD_EXPECT:
         /* RFC 9110 section 10.1.1: ignored in HTTP/1.0. */
         if (hp->req.version_minor >= 1 &&
-            ascii_caseeq(buf + start, end - start, "100-continue"))
+            http_fields_caseeq(buf + start, end - start, "100-continue"))
             hp->req.expect_continue = true;
         break;
     default:
@@ -512,9 +381,9 @@ on_head_done(struct http_parser *hp, size_t pos)
 
     hp->req.head_len = pos + 1;
     if (hp->flags & F_TE) {
-        if (!(hp->flags & F_TE_CHUNKED))
+        if (!(hp->codings & HTTP_FIELDS_CHUNKED))
             err = HTTP_E_BAD_TRANSFER_ENCODING;
-        else if (hp->flags & F_TE_OTHER)
+        else if (hp->codings & HTTP_FIELDS_OTHER)
             err = HTTP_E_UNKNOWN_TRANSFER_CODING;
         hp->req.framing = HTTP_BODY_CHUNKED;
     } else if (hp->flags & F_CL) {
@@ -657,141 +526,4 @@ http_parser_error_status(enum http_error err)
     if ((unsigned)err >= HTTP_E__COUNT)
         return 500;
     return http_errors[err].status;
-}
-
-/*
- * The chunked decoder.  The machine reads chunk-size lines, the CRLF
- * after each chunk's data and the trailer section; chunk data is copied
- * by http_chunked_decode() itself while d->remaining > 0.
- */
-%%{
-    machine chunked;
-    alphtype unsigned char;
-    include http_common;
-
-    action size_digit {
-        if (!chunk_size_digit(d, fc))
-            fbreak;
-    }
-    action line_byte {
-        if (++d->line_bytes > d->max_line) {
-            d->error = HTTP_E_BAD_CHUNK;
-            fbreak;
-        }
-    }
-    action size_end {
-        if (d->size == 0) {
-            fnext trailer;
-        } else {
-            d->remaining = d->size;
-            fnext data_end;
-            fbreak;
-        }
-    }
-    action chunk_end {
-        d->size = 0;
-        d->line_bytes = 0;
-        fnext main;
-    }
-    action trailer_byte {
-        if (++d->trailer_bytes > d->max_trailer) {
-            d->error = HTTP_E_TRAILER_TOO_LARGE;
-            fbreak;
-        }
-    }
-    action body_end {
-        d->done = true;
-        fbreak;
-    }
-
-    # RFC 9112 section 7.1.1: chunk-ext = *( BWS ";" BWS name
-    # [ BWS "=" BWS value ] ), value a token or a quoted-string.
-    qdtext = ws | 0x21 | 0x23..0x5b | 0x5d..0x7e | 0x80..0xff;
-    quoted_string = "\"" (qdtext | "\\" (ws | vchar))* "\"";
-    chunk_ext = ws* ";" ws* tchar+ (ws* "=" ws* (tchar+ | quoted_string))?;
-    size_line = (xdigit+ $size_digit chunk_ext*) $line_byte;
-
-    # RFC 9112 section 7.1.2: trailer fields are read like header fields
-    # (no obs-fold, CRLF only) and discarded.
-    trailer_line = tchar+ ":" field_content* CR LF;
-
-    main := size_line CR LF @size_end;
-    data_end := CR LF @chunk_end;
-    trailer := trailer_line* $trailer_byte CR LF @body_end;
-}%%
-
-%% write data noentry nofinal;
-
-/* Add the hex digit c to the chunk size; false past 2^63-1. */
-static bool
-chunk_size_digit(struct chunked_decoder *d, unsigned char c)
-{
-    unsigned v = c <= '9' ? c - '0' : ascii_lower(c) - 'a' + 10;
-
-    if (d->size > ((uint64_t)INT64_MAX - v) / 16) {
-        d->error = HTTP_E_BAD_CHUNK;
-        return false;
-    }
-    d->size = d->size * 16 + v;
-    return true;
-}
-
-void
-http_chunked_init(struct chunked_decoder *d, size_t max_line, size_t max_trailer)
-{
-    memset(d, 0, sizeof(*d));
-    d->cs = chunked_start;
-    d->max_line = max_line != 0 ? max_line : CHUNKED_DEFAULT_MAX_LINE;
-    d->max_trailer =
-        max_trailer != 0 ? max_trailer : CHUNKED_DEFAULT_MAX_TRAILER;
-    d->error = HTTP_OK;
-}
-
-/*
- * Run the chunked machine over buf[from..to).  Returns where it stopped:
- * to, after a chunk-size line (d->remaining is then set), after the
- * body, or at an error (d->error is then set).
- */
-static size_t
-chunked_run(struct chunked_decoder *d, const unsigned char *buf,
-            size_t from, size_t to)
-{
-    const unsigned char *p = buf + from, *pe = buf + to;
-    int cs = d->cs;
-
-    %% write exec;
-
-    d->cs = cs;
-    if (cs == chunked_error && d->error == HTTP_OK)
-        d->error = HTTP_E_BAD_CHUNK;
-    return POS(p);
-}
-
-int
-http_chunked_decode(struct chunked_decoder *d, char *buf, size_t *len,
-               size_t *consumed)
-{
-    size_t in = 0, out = 0, n = *len;
-
-    while (in < n && !d->done && d->error == HTTP_OK) {
-        if (d->remaining > 0) {
-            size_t k = n - in;
-
-            if (k > d->remaining)
-                k = (size_t)d->remaining;
-            if (out != in)
-                memmove(buf + out, buf + in, k);
-            out += k;
-            in += k;
-            d->remaining -= k;
-        } else {
-            in = chunked_run(d, (const unsigned char *)buf, in, n);
-        }
-    }
-    *len = out;
-    if (consumed != NULL)
-        *consumed = in;
-    if (d->error != HTTP_OK)
-        return -1;
-    return d->done ? 1 : 0;
 }

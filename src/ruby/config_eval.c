@@ -17,15 +17,20 @@
 
 #include "core/log.h"
 #include "core/settings.h"
+#include "ruby/config_dsl.h"
 #include "ruby/pfruby.h"
 
 extern const char pfruby_configurator_rb[];
 
+/* Define Pitchfork::Configurator: its vocabulary from the C tables
+ * (Pitchfork::ConfigDSL), then configurator.rb, which builds on it. */
 static VALUE
 config_eval_dsl_body(VALUE unused)
 {
     VALUE src = rb_utf8_str_new_cstr(pfruby_configurator_rb);
 
+    (void)unused;
+    config_dsl_define();
     return rb_funcall(rb_mKernel, rb_intern("eval"), 3, src,
                       rb_const_get(rb_cObject, rb_intern("TOPLEVEL_BINDING")),
                       rb_str_new_cstr("pitchfork/configurator.rb"));

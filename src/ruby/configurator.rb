@@ -8,13 +8,18 @@
 # SPDX-License-Identifier: MIT
 
 module Pitchfork
+  # The DSL's words come from the C tables through Pitchfork::ConfigDSL
+  # (src/ruby/config_dsl.c): a setter for each row of the settings table
+  # with a DSL method (src/core/settings_table.c), the options of listen
+  # and timeout, and the hooks (src/ruby/hooks.h).  ConfigDSL.encode
+  # checks a value's Ruby type against its row; the monitor checks the
+  # value itself, with the parsers flags and variables go through.
   class Configurator
-    HOOKS = %i[
-      after_monitor_ready before_fork after_mold_fork after_worker_fork
-      after_worker_ready after_worker_timeout after_worker_hard_timeout
-      before_worker_exit after_worker_exit after_request_complete
-      before_service_worker_ready before_service_worker_exit
-    ].freeze
+    HOOKS = ConfigDSL.hooks.freeze
+
+    # listen options that set settings for every listener this server
+    # binds (the last one given applies).
+    LISTEN_OPTIONS = ConfigDSL.options(:listen).freeze
 
     # listen options upstream has that this server does not implement.
     IGNORED_LISTEN_OPTIONS = %i[
@@ -51,18 +56,11 @@ module Pitchfork
       lines.join
     end
 
-    def worker_processes(count)
-      set_integer(:worker_processes, count)
-    end
-
     def listen(address, options = {})
-      address = address.to_s
-      raise ArgumentError, "listen: address must not contain a comma: " \
-                           "#{address.inspect}" if address.include?(",")
-      @listen << address
+      @listen << ConfigDSL.encode(:listen, address.to_s).last
       options.each do |key, value|
-        if %i[backlog umask reuseport queues queues_per_worker].include?(key)
-          send(:"listen_#{key}", value)
+        if LISTEN_OPTIONS.include?(key)
+          set(:listen, value, key)
         elsif IGNORED_LISTEN_OPTIONS.include?(key)
           @warnings << "listen option #{key}: is not supported by this " \
                        "server and is ignored"
@@ -73,45 +71,13 @@ module Pitchfork
     end
 
     def timeout(seconds, cleanup: nil)
-      set_number(:timeout, seconds)
-      set_number(:cleanup_timeout, cleanup) unless cleanup.nil?
+      set(:timeout, seconds)
+      set(:timeout, cleanup, :cleanup) unless cleanup.nil?
     end
 
-    def spawn_timeout(seconds)
-      set_number(:spawn_timeout, seconds)
-    end
-
-    def refork_after(limits)
-      limits = Array(limits)
-      unless limits.each_with_index.all? { |v, i| v.is_a?(Integer) || (v == false && i == limits.size - 1) }
-        raise ArgumentError, "refork_after: expected an Array of Integers, " \
-                             "optionally ending with false, got " \
-                             "#{limits.inspect}"
-      end
-      @settings[:refork_after] = limits.map { |v| v == false ? "false" : v }.join(",")
-    end
-
-    def refork_max_unavailable(count)
-      set_integer(:refork_max_unavailable, count)
-    end
-
-    def max_consecutive_spawn_errors(count)
-      set_integer(:max_consecutive_spawn_errors, count)
-    end
-
-    def client_body_buffer_size(bytes)
-      set_integer(:client_body_buffer_size, bytes)
-    end
-
-    %i[early_hints rewindable_input check_client_connection mold_compact
-       setpgid].each do |name|
-      define_method(name) do |value|
-        unless value == true || value == false
-          raise ArgumentError, "#{name}: expected true or false, got " \
-                               "#{value.inspect}"
-        end
-        @settings[name] = value
-      end
+    # The setters of one value: every other DSL method of the table.
+    (ConfigDSL.setters - instance_methods(false)).each do |method|
+      define_method(method) { |value| set(method, value) }
     end
 
     def logger(object)
@@ -135,50 +101,11 @@ module Pitchfork
 
     private
 
-    # listen options that are settings for every listener this server
-    # binds (the last one given applies).
-    def listen_backlog(value)
-      set_integer(:backlog, value)
-    end
-
-    def listen_umask(value)
-      unless value.is_a?(Integer) && value.between?(0, 0o777)
-        raise ArgumentError, "listen: umask: expected an Integer from 0 " \
-                             "to 0777, got #{value.inspect}"
-      end
-      @settings[:listen_umask] = format("%04o", value)
-    end
-
-    def listen_reuseport(value)
-      unless value == true || value == false
-        raise ArgumentError, "listen: reuseport: expected true or false, " \
-                             "got #{value.inspect}"
-      end
-      @settings[:listen_reuseport] = value
-    end
-
-    def listen_queues(value)
-      set_integer(:listen_queues, value)
-    end
-
-    def listen_queues_per_worker(value)
-      set_integer(:listen_queues_per_worker, value)
-    end
-
-    def set_integer(name, value)
-      unless value.is_a?(Integer)
-        raise ArgumentError, "#{name}: expected an Integer, got " \
-                             "#{value.inspect}"
-      end
-      @settings[name] = value
-    end
-
-    def set_number(name, value)
-      unless value.is_a?(Numeric)
-        raise ArgumentError, "#{name}: expected a number of seconds, got " \
-                             "#{value.inspect}"
-      end
-      @settings[name] = value
+    # Record the setting of DSL method (or of its option) for the
+    # monitor; raises ArgumentError when value has the wrong type.
+    def set(method, value, option = nil)
+      name, text = ConfigDSL.encode(method, value, option)
+      @settings[name] = text
     end
   end
 end

@@ -19,15 +19,31 @@
 #include "ruby/pfruby.h"
 
 static const char *const hook_names[HOOK_MAX] = {
-    "after_monitor_ready",   "before_fork",
-    "after_mold_fork",       "after_worker_fork",
-    "after_worker_ready",    "after_worker_timeout",
-    "after_worker_hard_timeout", "before_worker_exit",
-    "after_worker_exit",     "after_request_complete",
-    "before_service_worker_ready", "before_service_worker_exit",
+    [HOOK_AFTER_MONITOR_READY] = "after_monitor_ready",
+    [HOOK_BEFORE_FORK] = "before_fork",
+    [HOOK_AFTER_MOLD_FORK] = "after_mold_fork",
+    [HOOK_AFTER_WORKER_FORK] = "after_worker_fork",
+    [HOOK_AFTER_WORKER_READY] = "after_worker_ready",
+    [HOOK_AFTER_WORKER_TIMEOUT] = "after_worker_timeout",
+    [HOOK_AFTER_WORKER_HARD_TIMEOUT] = "after_worker_hard_timeout",
+    [HOOK_BEFORE_WORKER_EXIT] = "before_worker_exit",
+    [HOOK_AFTER_WORKER_EXIT] = "after_worker_exit",
+    [HOOK_AFTER_REQUEST_COMPLETE] = "after_request_complete",
+    [HOOK_BEFORE_SERVICE_WORKER_READY] = "before_service_worker_ready",
+    [HOOK_BEFORE_SERVICE_WORKER_EXIT] = "before_service_worker_exit",
 };
 
+/* A bit per hook the configuration file defines. */
 static unsigned hooks_mask;
+
+_Static_assert(HOOK_MAX <= sizeof(hooks_mask) * 8,
+               "hooks_mask has a bit for each hook");
+
+const char *
+hooks_name(enum hook h)
+{
+    return (unsigned)h < HOOK_MAX ? hook_names[h] : NULL;
+}
 
 static VALUE
 hooks_names_body(VALUE unused)
@@ -166,7 +182,8 @@ hooks_new_body(VALUE arg)
 VALUE
 hooks_worker(int nr, unsigned generation, pid_t pid, bool keep)
 {
-    struct hooks_new n = {"Pitchfork::Worker", 3,
+    struct hooks_new n = {"Pitchfork::Worker",
+                          3,
                           {nr < 0 ? Qnil : INT2NUM(nr), UINT2NUM(generation),
                            PIDT2NUM(pid)}};
     VALUE w = pfruby_protect(hooks_new_body, (VALUE)&n, NULL);
@@ -179,7 +196,8 @@ hooks_worker(int nr, unsigned generation, pid_t pid, bool keep)
 VALUE
 hooks_service(unsigned generation, pid_t pid)
 {
-    struct hooks_new n = {"Pitchfork::Service", 2,
+    struct hooks_new n = {"Pitchfork::Service",
+                          2,
                           {UINT2NUM(generation), PIDT2NUM(pid), Qnil}};
     VALUE s = pfruby_protect(hooks_new_body, (VALUE)&n, NULL);
 
@@ -191,7 +209,8 @@ hooks_service(unsigned generation, pid_t pid)
 VALUE
 hooks_exit_status(pid_t pid, int wait_status)
 {
-    struct hooks_new n = {"Pitchfork::ExitStatus", 2,
+    struct hooks_new n = {"Pitchfork::ExitStatus",
+                          2,
                           {PIDT2NUM(pid), INT2NUM(wait_status), Qnil}};
 
     return pfruby_protect(hooks_new_body, (VALUE)&n, NULL);

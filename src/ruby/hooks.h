@@ -13,7 +13,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-/* In the order of Pitchfork::Configurator::HOOKS. */
+/* The hooks a configuration file may define.  Their names (hooks_name)
+ * are the one list: Pitchfork::Configurator::HOOKS, the DSL's hook
+ * methods, is built from them (ruby/config_dsl.c). */
 enum hook {
     HOOK_AFTER_MONITOR_READY,
     HOOK_BEFORE_FORK,
@@ -29,6 +31,10 @@ enum hook {
     HOOK_BEFORE_SERVICE_WORKER_EXIT,
     HOOK_MAX
 };
+
+/* The DSL name of hook h ("after_worker_fork"), or NULL when h is not a
+ * hook. */
+const char *hooks_name(enum hook h);
 
 /* After the configuration file was loaded (in the mold): remember which
  * hooks it defines, so that undefined ones cost nothing. */
