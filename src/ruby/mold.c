@@ -32,6 +32,7 @@
 #include "ruby/config_eval.h"
 #include "core/control.h"
 #include "ruby/hooks.h"
+#include "ruby/info.h"
 #include "core/listeners.h"
 #include "core/log.h"
 #include "ruby/pfruby.h"
@@ -408,11 +409,11 @@ mold_worker(struct mold *m)
 static enum mold_role
 mold_service(struct mold *m)
 {
-    struct service sv = {m->generation, m->worker_fd, m->a->ls,
+    struct service_worker sv = {m->generation, m->worker_fd, m->a->ls,
                          m->a->settings, &m->a->slots[SHM_SERVICE_SLOT],
                          m->monitor_pid};
 
-    m->exit_status = service_run(&sv);
+    m->exit_status = service_worker_run(&sv);
     return ROLE_EXIT;
 }
 
@@ -427,7 +428,7 @@ mold_boot(struct mold *m)
     if (s->config_file != NULL && config_eval_load(s->config_file) < 0)
         return -1;
     hooks_load();
-    rack_info_boot(m->a->slots, s->workers);
+    info_boot(m->a->slots, s->workers);
     m->app = vm_load_app(s);
     if (NIL_P(m->app))
         return -1;

@@ -1,6 +1,6 @@
 /*
  * The Rack request path inside a worker, shared by worker.c, rack_env.c,
- * rack_input.c, rack_info.c, rack_io.c and response*.c.  One connection is
+ * rack_input.c, rack_io.c and response*.c.  One connection is
  * one struct rack_conn on the worker's stack; Ruby objects that outlive it
  * (rack.input, the hijack and early-hints callables) reach it only through
  * rack_current, which is NULL between requests.
@@ -119,41 +119,6 @@ bool rack_input_unread(VALUE input);
  * *reason a static one-line reason; 400 "Bad Request" for one the app
  * raised itself. */
 int rack_input_error_status(VALUE exc, const char **reason);
-
-/* ---- rack_info.c ----------------------------------------------------- */
-
-/* Define the C methods of Pitchfork::Info, Pitchfork::Worker and
- * Pitchfork::TimeoutHandler (at boot). */
-void rack_info_init(void);
-
-/* In the worker: remember w, create the objects the app sees as
- * env["pitchfork.worker"] and env["pitchfork.timeout"]. */
-void rack_info_worker(struct worker *w, VALUE *worker_obj,
-                      VALUE *timeout_obj);
-
-/* The worker is done (exit or promotion): forget w, stop the soft
- * timeout's thread. */
-void rack_info_worker_done(void);
-
-/* In the mold after boot: the shared table (for live_workers_count) and
- * the configured worker count (Pitchfork::Info.workers_count). */
-struct shm_slot;
-void rack_info_boot(struct shm_slot *slots, int workers);
-
-/* The soft timeout fired in this worker: it must exit after the request. */
-bool rack_info_timed_out(void);
-
-/* The worker was told to stop (Pitchfork::Info.shutting_down?). */
-void rack_info_shutting_down(void);
-
-/* ---- rack_journal.c -------------------------------------------------- */
-
-/*
- * Define Pitchfork::Journal and, when this process logs to the journal,
- * route the application's output through it (src/ruby/journal.rb): at
- * boot, right after pitchfork.rb.  Returns 0, or -1 after logging.
- */
-int rack_journal_init(void);
 
 /* ---- response*.c ----------------------------------------------------- */
 

@@ -21,6 +21,8 @@
 
 #include "core/log.h"
 #include "core/settings.h"
+#include "ruby/info.h"
+#include "ruby/journal.h"
 #include "ruby/pfruby.h"
 #include "ruby/rack.h"
 
@@ -108,7 +110,7 @@ vm_define_classes(VALUE arg)
 {
     const struct settings *s = (const struct settings *)arg;
 
-    rack_info_init();
+    info_init();
     rack_input_init(s);
     response_init(s);
     if (rack_env_init(s) < 0)
@@ -153,7 +155,7 @@ vm_boot(const struct settings *s)
         return -1;
     }
     /* Before anything else writes (and before rack.errors is taken). */
-    if (rack_journal_init() < 0)
+    if (journal_init() < 0)
         return -1;
     for (size_t i = 0; i < s->nrequires && i < SETTINGS_MAX_LIST; i++) {
         pfruby_protect(vm_require, rb_str_new_cstr(s->requires[i]),

@@ -36,6 +36,7 @@
 #include "core/clock.h"
 #include "core/control.h"
 #include "ruby/hooks.h"
+#include "ruby/info.h"
 #include "core/listeners.h"
 #include "core/log.h"
 #include "ruby/pfruby.h"
@@ -128,7 +129,7 @@ worker_ruby_setup(VALUE arg)
     struct worker *w = (struct worker *)arg;
     VALUE worker_obj, timeout_obj;
 
-    rack_info_worker(w, &worker_obj, &timeout_obj);
+    info_worker_start(w, &worker_obj, &timeout_obj);
     rack_env_worker_init(w->ls, worker_obj, timeout_obj);
     return Qnil;
 }
@@ -174,7 +175,7 @@ worker_slot_state(struct worker *w, enum shm_state st, int64_t deadline)
 {
     if (w->slot == NULL)
         return;
-    if (deadline == 0 && rack_info_timed_out())
+    if (deadline == 0 && info_timed_out())
         deadline = atomic_load(&w->slot->deadline_ns);
     atomic_store(&w->slot->deadline_ns, deadline);
     atomic_store(&w->slot->state, (uint32_t)st);
@@ -222,7 +223,7 @@ worker_control(struct worker *w, struct worker_state *ws)
         }
         if (m.type == CTL_STOP) {
             ws->stop = true;
-            rack_info_shutting_down();
+            info_shutting_down();
         } else if (m.type == CTL_PROMOTE) {
             ws->promote = true;
         } else {
@@ -449,7 +450,7 @@ worker_serve(struct worker *w, struct worker_state *ws, struct rack_conn *c)
     if (w->slot != NULL)
         atomic_fetch_add(&w->slot->requests, 1);
     worker_request_complete(w, ws, c);
-    if (rack_info_timed_out())
+    if (info_timed_out())
         rq.result = RESPONSE_EXIT; /* SystemExit may have been rescued */
     worker_slot_state(w, ws->stop ? SHM_STOPPING : SHM_IDLE, 0);
     return rq.result;
@@ -537,11 +538,11 @@ worker_loop(struct worker *w, struct worker_state *ws)
 
         /* The soft timeout's SystemExit may land after the request, in
          * a wait, where nothing else would end the worker. */
-        if (rack_info_timed_out())
+        if (info_timed_out())
             return WORKER_EXIT_OK;
         if (child_signals_stop() && !ws->stop) {
             ws->stop = true;
-            rack_info_shutting_down();
+            info_shutting_down();
         }
         if (ws->error)
             return WORKER_EXIT_ERROR;
@@ -587,6 +588,6 @@ worker_run(struct worker *w)
     else
         worker_slot_state(w, SHM_STOPPING, 0);
     worker_teardown(&ws);
-    rack_info_worker_done();
+    info_worker_done();
     return r;
 }
