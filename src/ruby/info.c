@@ -23,7 +23,8 @@
 #include "ruby/pfruby.h"
 #include "core/settings.h"
 #include "core/shm.h"
-#include "ruby/rack.h"
+#include "ruby/connection.h"
+#include "ruby/rack_io.h"
 #include "ruby/worker.h"
 
 static struct {
@@ -85,7 +86,7 @@ info_extend_deadline(VALUE self, VALUE seconds)
 
     if (!isfinite(s) || s < 0 || s > 86400.0 * 365)
         rb_raise(rb_eArgError, "extend_deadline: invalid seconds");
-    if (rack_current == NULL || d == 0)
+    if (connection_current == NULL || d == 0)
         return self; /* no request being served: nothing to extend */
     extra = (int64_t)(s * 1e9);
     d += extra;
@@ -103,7 +104,7 @@ info_deadline(VALUE self)
     int64_t d = rack_io_deadline();
 
     (void)self;
-    if (rack_current == NULL || d == 0)
+    if (connection_current == NULL || d == 0)
         return Qnil;
     return DBL2NUM((double)(d - clock_now_ns()) / 1e9);
 }
@@ -156,7 +157,7 @@ static VALUE
 info_current_env(VALUE self)
 {
     (void)self;
-    return rack_current != NULL ? rack_current->env : Qnil;
+    return connection_current != NULL ? connection_current->env : Qnil;
 }
 
 /* Pitchfork::Info.__timed_out!: the soft timeout fired. */

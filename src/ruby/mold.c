@@ -37,7 +37,6 @@
 #include "core/log.h"
 #include "ruby/pfruby.h"
 #include "core/proctitle.h"
-#include "ruby/rack.h"
 #include "ruby/service_worker.h"
 #include "core/settings.h"
 #include "core/shm.h"

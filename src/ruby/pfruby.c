@@ -168,7 +168,7 @@ pfruby_exc_is_exit(VALUE exc)
            pfruby_exc_is_a(exc, rb_eSignal);
 }
 
-/* ---- the classes of pitchfork.rb -------------------------------------- */
+/* ---- the classes of pitchfork.rb ---------------------------------------- */
 
 void
 pfruby_find_classes(void)

@@ -23,7 +23,7 @@
  */
 #include "config.h"
 
-#include "ruby/rack.h"
+#include "ruby/rack_input.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,8 +34,11 @@
 
 #include <ruby/encoding.h>
 
-#include "ruby/pfruby.h"
+#include "core/log.h"
 #include "core/settings.h"
+#include "ruby/pfruby.h"
+#include "ruby/rack_conn.h"
+#include "ruby/rack_io.h"
 
 #define INPUT_STAGE_SIZE (64 * 1024)
 #define INPUT_MEM_MIN 4096

@@ -21,10 +21,14 @@
 
 #include "core/log.h"
 #include "core/settings.h"
+#include "ruby/connection.h"
 #include "ruby/info.h"
 #include "ruby/journal.h"
 #include "ruby/pfruby.h"
-#include "ruby/rack.h"
+#include "ruby/rack_env.h"
+#include "ruby/rack_input.h"
+#include "ruby/rack_io.h"
+#include "ruby/response.h"
 
 /* The Ruby source of src/ruby/pitchfork.rb, generated at build time. */
 extern const char pfruby_pitchfork_rb[];
@@ -104,7 +108,12 @@ vm_require(VALUE name)
     return rb_funcall(rb_cObject, rb_intern("require"), 1, name);
 }
 
-/* The C classes of the request path (rack.input, callables, info). */
+/*
+ * The C classes and constants of the request path, each after what it
+ * uses: Pitchfork::Info, rack.input, the socket classes, the names the
+ * response calls, the env's callables (rack.hijack, rack.early_hints),
+ * and last the env template that holds them.
+ */
 static VALUE
 vm_define_classes(VALUE arg)
 {
@@ -112,8 +121,11 @@ vm_define_classes(VALUE arg)
 
     info_init();
     rack_input_init(s);
-    response_init(s);
-    if (rack_env_init(s) < 0)
+    rack_io_init();
+    response_init();
+    connection_init();
+    if (rack_env_init(s, connection_hijack_callable,
+                      connection_early_hints_callable) < 0)
         rb_raise(rb_eRuntimeError, "cannot build the Rack env template");
     return Qnil;
 }
