@@ -403,7 +403,7 @@ mold_worker(struct mold *m)
 
 /*
  * In a fresh service worker: no after_worker_fork, no listener; its
- * hooks and its wait are service.c's.  It never becomes a mold.
+ * hooks and its wait are service_worker.c's.  It never becomes a mold.
  */
 static enum mold_role
 mold_service(struct mold *m)
