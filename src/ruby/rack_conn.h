@@ -3,9 +3,10 @@
  * request path reads and writes.  A struct rack_conn lives on the
  * worker's stack for one connection; connection.c owns its life (head,
  * refusals, close, hijack, finish), the files below it only use its
- * fields.  Ruby objects that outlive it (rack.input, the env's
- * callables) reach it only through connection_current, NULL between
- * requests.
+ * fields.  Ruby objects that may outlive it reach it only while the
+ * request lasts: rack.input through a pointer dropped when the request
+ * ends (rack_input_finish), the env's callables through
+ * connection_current, NULL between requests.
  *
  * SPDX-License-Identifier: MIT
  */
