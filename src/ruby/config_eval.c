@@ -19,6 +19,7 @@
 #include "core/settings.h"
 #include "ruby/config_dsl.h"
 #include "ruby/pfruby.h"
+#include "ruby/vm.h"
 
 extern const char pfruby_configurator_rb[];
 
@@ -84,7 +85,7 @@ config_eval_child(const struct settings *s, const char *path, int fd)
     int state = 0;
     size_t off = 0, len;
 
-    if (pfruby_boot(s) < 0 || config_eval_load(path) < 0)
+    if (vm_boot(s) < 0 || config_eval_load(path) < 0)
         _exit(1);
     lines = pfruby_protect(config_eval_report_body, Qnil, &state);
     if (state)

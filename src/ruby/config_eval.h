@@ -11,7 +11,7 @@
 struct settings;
 
 /*
- * In a Ruby process (after pfruby_boot): evaluate path so that
+ * In a Ruby process (after vm_boot): evaluate path so that
  * Pitchfork::Configurator.current holds its hooks.  Returns 0 or -1
  * after logging the error.
  */

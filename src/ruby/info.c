@@ -11,7 +11,7 @@
  */
 #include "config.h"
 
-#include "ruby/rack.h"
+#include "ruby/info.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -23,30 +23,33 @@
 #include "ruby/pfruby.h"
 #include "core/settings.h"
 #include "core/shm.h"
+#include "ruby/connection.h"
+#include "ruby/rack_io.h"
 #include "ruby/worker.h"
 
-/* The worker of this process, NULL in the mold. */
-static struct worker *info_worker;
-static struct shm_slot *info_slots; /* the whole shared table */
-static bool info_timed_out;
-static bool info_stopping;
-static VALUE info_soft_timeout = Qnil; /* Pitchfork::SoftTimeout */
+static struct {
+    struct worker *worker;  /* the worker of this process, NULL in the mold */
+    struct shm_slot *slots; /* the whole shared table */
+    bool timed_out;         /* the soft timeout fired */
+    bool stopping;          /* told to stop */
+    VALUE soft_timeout;     /* Pitchfork::SoftTimeout, once started */
+} info = {.soft_timeout = Qnil};
 
 /* Pitchfork::Info.worker_nr: this worker's number, nil in the mold. */
 static VALUE
 info_worker_nr(VALUE self)
 {
     (void)self;
-    return info_worker != NULL ? INT2NUM(info_worker->nr) : Qnil;
+    return info.worker != NULL ? INT2NUM(info.worker->nr) : Qnil;
 }
 
 static VALUE
 info_fork_safe_p(VALUE self)
 {
     (void)self;
-    if (info_worker == NULL || info_worker->slot == NULL)
+    if (info.worker == NULL || info.worker->slot == NULL)
         return Qtrue;
-    return atomic_load(&info_worker->slot->fork_unsafe) ? Qfalse : Qtrue;
+    return atomic_load(&info.worker->slot->fork_unsafe) ? Qfalse : Qtrue;
 }
 
 /* Pitchfork::Info.no_longer_fork_safe!: this worker will not be promoted
@@ -55,8 +58,8 @@ static VALUE
 info_no_longer_fork_safe(VALUE self)
 {
     (void)self;
-    if (info_worker != NULL && info_worker->slot != NULL)
-        atomic_store(&info_worker->slot->fork_unsafe, 1);
+    if (info.worker != NULL && info.worker->slot != NULL)
+        atomic_store(&info.worker->slot->fork_unsafe, 1);
     return Qnil;
 }
 
@@ -65,9 +68,9 @@ static VALUE
 info_requests_count(VALUE self)
 {
     (void)self;
-    if (info_worker == NULL || info_worker->slot == NULL)
+    if (info.worker == NULL || info.worker->slot == NULL)
         return INT2FIX(0);
-    return ULL2NUM(atomic_load(&info_worker->slot->requests));
+    return ULL2NUM(atomic_load(&info.worker->slot->requests));
 }
 
 /*
@@ -83,13 +86,13 @@ info_extend_deadline(VALUE self, VALUE seconds)
 
     if (!isfinite(s) || s < 0 || s > 86400.0 * 365)
         rb_raise(rb_eArgError, "extend_deadline: invalid seconds");
-    if (rack_current == NULL || d == 0)
+    if (connection_current == NULL || d == 0)
         return self; /* no request being served: nothing to extend */
     extra = (int64_t)(s * 1e9);
     d += extra;
     rack_io_set_deadline(d);
-    if (info_worker != NULL && info_worker->slot != NULL)
-        atomic_store(&info_worker->slot->deadline_ns, d);
+    if (info.worker != NULL && info.worker->slot != NULL)
+        atomic_store(&info.worker->slot->deadline_ns, d);
     return self;
 }
 
@@ -101,7 +104,7 @@ info_deadline(VALUE self)
     int64_t d = rack_io_deadline();
 
     (void)self;
-    if (rack_current == NULL || d == 0)
+    if (connection_current == NULL || d == 0)
         return Qnil;
     return DBL2NUM((double)(d - clock_now_ns()) / 1e9);
 }
@@ -114,9 +117,9 @@ info_live_workers_count(VALUE self)
     int n = 0;
 
     (void)self;
-    for (int i = 0; info_slots != NULL && i < SHM_MAX_WORKERS; i++) {
-        uint32_t st = atomic_load(&info_slots[i].state);
-        n += atomic_load(&info_slots[i].pid) > 0 &&
+    for (int i = 0; info.slots != NULL && i < SHM_MAX_WORKERS; i++) {
+        uint32_t st = atomic_load(&info.slots[i].state);
+        n += atomic_load(&info.slots[i].pid) > 0 &&
              (st == SHM_IDLE || st == SHM_BUSY);
     }
     return INT2NUM(n);
@@ -128,7 +131,7 @@ static VALUE
 info_shutting_down_p(VALUE self)
 {
     (void)self;
-    return info_stopping || info_timed_out ? Qtrue : Qfalse;
+    return info.stopping || info.timed_out ? Qtrue : Qfalse;
 }
 
 /* Pitchfork::Info.__deadline_left (for the soft timeout's thread):
@@ -140,9 +143,9 @@ info_deadline_left(VALUE self)
     int64_t d;
 
     (void)self;
-    if (info_worker == NULL || info_worker->slot == NULL)
+    if (info.worker == NULL || info.worker->slot == NULL)
         return Qnil;
-    d = atomic_load(&info_worker->slot->deadline_ns);
+    d = atomic_load(&info.worker->slot->deadline_ns);
     if (d == 0)
         return Qnil;
     return DBL2NUM((double)(d - clock_now_ns()) / 1e9);
@@ -154,7 +157,7 @@ static VALUE
 info_current_env(VALUE self)
 {
     (void)self;
-    return rack_current != NULL ? rack_current->env : Qnil;
+    return connection_current != NULL ? connection_current->env : Qnil;
 }
 
 /* Pitchfork::Info.__timed_out!: the soft timeout fired. */
@@ -162,11 +165,11 @@ static VALUE
 info_timed_out_bang(VALUE self)
 {
     (void)self;
-    info_timed_out = true;
+    info.timed_out = true;
     log_event(LOGL_ERR, "timeout", NULL,
               "request timed out after %g s: running after_worker_timeout, "
               "then exiting",
-              info_worker != NULL ? info_worker->settings->timeout : 0.0);
+              info.worker != NULL ? info.worker->settings->timeout : 0.0);
     return Qnil;
 }
 
@@ -184,25 +187,25 @@ info_hook_error(VALUE self, VALUE name, VALUE exc)
 }
 
 void
-rack_info_init(void)
+info_init(void)
 {
-    VALUE info = rb_path2class("Pitchfork::Info");
+    VALUE klass = rb_path2class("Pitchfork::Info");
     VALUE worker = rb_path2class("Pitchfork::Worker");
     VALUE timeout = rb_path2class("Pitchfork::TimeoutHandler");
 
-    rb_define_singleton_method(info, "worker_nr", info_worker_nr, 0);
-    rb_define_singleton_method(info, "fork_safe?", info_fork_safe_p, 0);
-    rb_define_singleton_method(info, "no_longer_fork_safe!",
+    rb_define_singleton_method(klass, "worker_nr", info_worker_nr, 0);
+    rb_define_singleton_method(klass, "fork_safe?", info_fork_safe_p, 0);
+    rb_define_singleton_method(klass, "no_longer_fork_safe!",
                                info_no_longer_fork_safe, 0);
-    rb_define_singleton_method(info, "live_workers_count",
+    rb_define_singleton_method(klass, "live_workers_count",
                                info_live_workers_count, 0);
-    rb_define_singleton_method(info, "shutting_down?", info_shutting_down_p,
+    rb_define_singleton_method(klass, "shutting_down?", info_shutting_down_p,
                                0);
-    rb_define_singleton_method(info, "__deadline_left", info_deadline_left,
+    rb_define_singleton_method(klass, "__deadline_left", info_deadline_left,
                                0);
-    rb_define_singleton_method(info, "__current_env", info_current_env, 0);
-    rb_define_singleton_method(info, "__timed_out!", info_timed_out_bang, 0);
-    rb_define_singleton_method(info, "__hook_error", info_hook_error, 2);
+    rb_define_singleton_method(klass, "__current_env", info_current_env, 0);
+    rb_define_singleton_method(klass, "__timed_out!", info_timed_out_bang, 0);
+    rb_define_singleton_method(klass, "__hook_error", info_hook_error, 2);
     rb_define_method(worker, "requests_count", info_requests_count, 0);
     rb_define_method(timeout, "extend_deadline", info_extend_deadline, 1);
     rb_define_method(timeout, "deadline", info_deadline, 0);
@@ -212,42 +215,42 @@ static VALUE
 info_soft_timeout_stop(VALUE unused)
 {
     (void)unused;
-    return rb_funcall(info_soft_timeout, rb_intern("stop"), 0);
+    return rb_funcall(info.soft_timeout, rb_intern("stop"), 0);
 }
 
 void
-rack_info_worker_done(void)
+info_worker_done(void)
 {
-    info_worker = NULL;
-    if (!NIL_P(info_soft_timeout))
+    info.worker = NULL;
+    if (!NIL_P(info.soft_timeout))
         pfruby_protect(info_soft_timeout_stop, Qnil, NULL);
 }
 
 bool
-rack_info_timed_out(void)
+info_timed_out(void)
 {
-    return info_timed_out;
+    return info.timed_out;
 }
 
 void
-rack_info_shutting_down(void)
+info_shutting_down(void)
 {
-    info_stopping = true;
+    info.stopping = true;
 }
 
 static VALUE
 info_boot_body(VALUE arg)
 {
-    VALUE info = rb_path2class("Pitchfork::Info");
+    VALUE klass = rb_path2class("Pitchfork::Info");
 
-    rb_iv_set(info, "@workers_count", INT2NUM((int)arg));
+    rb_iv_set(klass, "@workers_count", INT2NUM((int)arg));
     return Qnil;
 }
 
 void
-rack_info_boot(struct shm_slot *slots, int workers)
+info_boot(struct shm_slot *slots, int workers)
 {
-    info_slots = slots;
+    info.slots = slots;
     pfruby_protect(info_boot_body, (VALUE)workers, NULL);
 }
 
@@ -257,17 +260,17 @@ rack_info_boot(struct shm_slot *slots, int workers)
  * soft timeout's thread.
  */
 void
-rack_info_worker(struct worker *w, VALUE *worker_obj, VALUE *timeout_obj)
+info_worker_start(struct worker *w, VALUE *worker_obj, VALUE *timeout_obj)
 {
     VALUE timeout = rb_path2class("Pitchfork::TimeoutHandler");
 
-    info_worker = w;
-    info_timed_out = info_stopping = false;
+    info.worker = w;
+    info.timed_out = info.stopping = false;
     *worker_obj = w->obj;
     *timeout_obj = rb_funcall(timeout, rb_intern("new"), 0);
     rb_gc_register_mark_object(*timeout_obj);
-    info_soft_timeout = rb_path2class("Pitchfork::SoftTimeout");
-    rb_gc_register_mark_object(info_soft_timeout);
-    rb_funcall(info_soft_timeout, rb_intern("start"), 2, w->obj,
+    info.soft_timeout = rb_path2class("Pitchfork::SoftTimeout");
+    rb_gc_register_mark_object(info.soft_timeout);
+    rb_funcall(info.soft_timeout, rb_intern("start"), 2, w->obj,
                DBL2NUM(w->settings->timeout));
 }

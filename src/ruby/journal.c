@@ -1,7 +1,7 @@
 /*
  * Pitchfork::Journal: the application's output as journal entries of
  * their own, with a priority and the fields of the server's lines.  The
- * C methods below are thin calls into src/log.c; when the process logs
+ * C methods below are thin calls into src/core/log.c; when the process logs
  * to the journal, src/ruby/journal.rb (evaluated only then) routes the
  * standard streams and every Logger on them through these methods.
  *
@@ -9,7 +9,7 @@
  */
 #include "config.h"
 
-#include "ruby/rack.h"
+#include "ruby/journal.h"
 
 #include <unistd.h>
 
@@ -156,7 +156,7 @@ journal_init_body(VALUE unused)
 }
 
 int
-rack_journal_init(void)
+journal_init(void)
 {
     int state = 0;
 

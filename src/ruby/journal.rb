@@ -5,7 +5,7 @@
 # only when the process logs to the journal (under systemd, or
 # PITCHFORK_LOG=journal); off the journal nothing here runs.  The C
 # methods of Pitchfork::Journal (enabled?, stream_fd?, write, flush, log)
-# are in src/rack_journal.c.
+# are in src/ruby/journal.c.
 #
 # - A write to STDOUT, STDERR or $stderr (rack.errors is $stderr) is one
 #   entry per call, up to its last newline: info for standard output,

@@ -32,14 +32,15 @@
 #include "ruby/config_eval.h"
 #include "core/control.h"
 #include "ruby/hooks.h"
+#include "ruby/info.h"
 #include "core/listeners.h"
 #include "core/log.h"
 #include "ruby/pfruby.h"
 #include "core/proctitle.h"
-#include "ruby/rack.h"
 #include "ruby/service_worker.h"
 #include "core/settings.h"
 #include "core/shm.h"
+#include "ruby/vm.h"
 #include "ruby/worker.h"
 
 enum mold_role { ROLE_MOLD, ROLE_WORKER, ROLE_SERVICE, ROLE_EXIT };
@@ -195,7 +196,7 @@ static enum mold_role
 mold_intermediate(struct mold *m, int nr, int sp[2])
 {
     struct ctl_msg msg = {CTL_SPAWNED, nr, m->generation, 0, 0};
-    pid_t pid = pfruby_fork();
+    pid_t pid = vm_fork();
 
     if (pid == 0) {
         (void)close(sp[0]); /* the monitor's end */
@@ -226,7 +227,7 @@ mold_spawn(struct mold *m, int nr)
     }
     /* An exit from before_fork is not the mold's to take: it goes on. */
     hooks_run(HOOK_BEFORE_FORK, 0, NULL, NULL);
-    mid = pfruby_fork();
+    mid = vm_fork();
     if (mid == 0)
         return mold_intermediate(m, nr, sp);
     (void)close(sp[0]); /* the mold keeps neither end */
@@ -402,16 +403,16 @@ mold_worker(struct mold *m)
 
 /*
  * In a fresh service worker: no after_worker_fork, no listener; its
- * hooks and its wait are service.c's.  It never becomes a mold.
+ * hooks and its wait are service_worker.c's.  It never becomes a mold.
  */
 static enum mold_role
 mold_service(struct mold *m)
 {
-    struct service sv = {m->generation, m->worker_fd, m->a->ls,
+    struct service_worker sv = {m->generation, m->worker_fd, m->a->ls,
                          m->a->settings, &m->a->slots[SHM_SERVICE_SLOT],
                          m->monitor_pid};
 
-    m->exit_status = service_run(&sv);
+    m->exit_status = service_worker_run(&sv);
     return ROLE_EXIT;
 }
 
@@ -421,13 +422,13 @@ mold_boot(struct mold *m)
 {
     const struct settings *s = m->a->settings;
 
-    if (pfruby_boot(s) < 0)
+    if (vm_boot(s) < 0)
         return -1;
     if (s->config_file != NULL && config_eval_load(s->config_file) < 0)
         return -1;
     hooks_load();
-    rack_info_boot(m->a->slots, s->workers);
-    m->app = pfruby_load_app(s);
+    info_boot(m->a->slots, s->workers);
+    m->app = vm_load_app(s);
     if (NIL_P(m->app))
         return -1;
     mold_own_signals();
@@ -458,5 +459,5 @@ mold_main(const struct mold_args *a)
         else
             role = mold_service(&m);
     }
-    pfruby_exit(m.exit_status);
+    vm_exit(m.exit_status);
 }

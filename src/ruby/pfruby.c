@@ -1,8 +1,8 @@
 /*
- * The embedded Ruby VM: boot in the mold (setlocale, ruby_setup,
- * ruby_options with a writable fake argv, $0), the Ruby side of pitchfork
- * compiled into the binary, the app load, Process.fork, and the one
- * protected-call wrapper with its exception report.
+ * The calls every Ruby class written in C needs (see pfruby.h): the
+ * protected-call wrapper with its exception report, poll(2) without the
+ * GVL, the ASan landing, and the classes of pitchfork.rb that C code
+ * raises or extends.  It calls no other file of src/ruby.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -11,13 +11,7 @@
 #include "ruby/pfruby.h"
 
 #include <errno.h>
-#include <locale.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
-#include <ruby/encoding.h>
 #include <ruby/thread.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -25,8 +19,6 @@
 #endif
 
 #include "core/log.h"
-#include "ruby/rack.h"
-#include "core/settings.h"
 
 /* Backtrace lines kept in one log line. */
 #define PFRUBY_BACKTRACE_MAX 40
@@ -34,8 +26,6 @@
 VALUE pfruby_mPitchfork = Qnil;
 VALUE pfruby_eClientShutdown = Qnil;
 VALUE pfruby_eHttpParserError = Qnil;
-
-static bool pfruby_booted;
 
 /* ---- the protected-call wrapper ----------------------------------------- */
 
@@ -178,67 +168,11 @@ pfruby_exc_is_exit(VALUE exc)
            pfruby_exc_is_a(exc, rb_eSignal);
 }
 
-/* ---- boot --------------------------------------------------------------- */
+/* ---- the classes of pitchfork.rb ---------------------------------------- */
 
-/* A writable copy of s; ruby_options() may write into its argv. */
-static char *
-pfruby_strdup(const char *s)
+void
+pfruby_find_classes(void)
 {
-    char *p = strdup(s);
-
-    if (p == NULL)
-        log_syserr("strdup");
-    return p;
-}
-
-/*
- * ruby_options() with {"pitchfork", "--disable-error_highlight",
- * "-I", dir..., "-e0"}: loads the builtin Ruby methods, RubyGems, the
- * load path, RUBYOPT.  error_highlight is off because formatting its
- * messages from C raises (RUBY-EMBEDDING.md section 1).  Returns 0 or -1.
- */
-static int
-pfruby_options(const struct settings *s)
-{
-    char *argv[8 + 2 * SETTINGS_MAX_LIST];
-    int argc = 0, state = 0, rc = -1;
-    void *node;
-
-    argv[argc++] = pfruby_strdup("pitchfork");
-    argv[argc++] = pfruby_strdup("--disable-error_highlight");
-    for (size_t i = 0; i < s->nincludes && i < SETTINGS_MAX_LIST; i++) {
-        argv[argc++] = pfruby_strdup("-I");
-        argv[argc++] = pfruby_strdup(s->includes[i]);
-    }
-    argv[argc++] = pfruby_strdup("-e0");
-    argv[argc] = NULL;
-    for (int i = 0; i < argc; i++)
-        if (argv[i] == NULL)
-            return -1; /* logged; the copies live as long as the VM */
-
-    node = ruby_options(argc, argv);
-    if (ruby_executable_node(node, &state))
-        rc = 0;
-    else
-        log_err("ruby: bad interpreter options (check RUBYOPT and -I), "
-                "status %d",
-                state);
-    /* argv stays allocated: Ruby keeps pointers to it (origargv). */
-    return rc;
-}
-
-/* Kernel#eval of the embedded pitchfork.rb at the top level. */
-static VALUE
-pfruby_eval_pitchfork_rb(VALUE unused)
-{
-    VALUE binding = rb_const_get(rb_cObject, rb_intern("TOPLEVEL_BINDING"));
-    VALUE src = rb_utf8_str_new_cstr(pfruby_pitchfork_rb);
-
-    (void)unused;
-    rb_define_const(rb_define_module("Pitchfork"), "VERSION",
-                    rb_obj_freeze(rb_str_new_cstr(PACKAGE_VERSION)));
-    rb_funcall(rb_cObject, rb_intern("eval"), 4, src, binding,
-               rb_str_new_cstr("<pitchfork>/pitchfork.rb"), INT2FIX(1));
     pfruby_mPitchfork = rb_path2class("Pitchfork");
     pfruby_eClientShutdown = rb_path2class("Pitchfork::ClientShutdown");
     pfruby_eHttpParserError = rb_path2class("Pitchfork::HttpParserError");
@@ -246,174 +180,9 @@ pfruby_eval_pitchfork_rb(VALUE unused)
     rb_gc_register_mark_object(pfruby_mPitchfork);
     rb_gc_register_mark_object(pfruby_eClientShutdown);
     rb_gc_register_mark_object(pfruby_eHttpParserError);
-    return Qnil;
 }
 
-/* Kernel#require through Object, so that RubyGems' override runs. */
-static VALUE
-pfruby_require(VALUE name)
-{
-    return rb_funcall(rb_cObject, rb_intern("require"), 1, name);
-}
-
-/* The C classes of the request path (rack.input, callables, info). */
-static VALUE
-pfruby_init_request_path(VALUE arg)
-{
-    const struct settings *s = (const struct settings *)arg;
-
-    rack_info_init();
-    rack_input_init(s);
-    response_init(s);
-    if (rack_env_init(s) < 0)
-        rb_raise(rb_eRuntimeError, "cannot build the Rack env template");
-    return Qnil;
-}
-
-int
-pfruby_boot(const struct settings *s)
-{
-    static char fake0[] = "pitchfork";
-    static char *fake_argv[] = {fake0, NULL};
-    char **argv = fake_argv;
-    int argc = 1, state = 0;
-    PFRUBY_INIT_STACK;
-
-    if (pfruby_booted) {
-        log_err("pfruby_boot called twice");
-        return -1;
-    }
-    if (s->rack_env != NULL && setenv("RACK_ENV", s->rack_env, 1) < 0) {
-        log_syserr("setenv RACK_ENV=%s", s->rack_env);
-        return -1;
-    }
-    /* Without it Encoding.default_external is US-ASCII under C.UTF-8. */
-    if (setlocale(LC_CTYPE, "") == NULL)
-        log_debug("setlocale(LC_CTYPE, \"\") failed, keeping \"C\"");
-    ruby_sysinit(&argc, &argv);
-    if (ruby_setup() != 0) {
-        log_err("ruby_setup failed: cannot start the Ruby VM");
-        return -1;
-    }
-    pfruby_booted = true;
-    if (pfruby_options(s) < 0)
-        return -1;
-    ruby_script("pitchfork");
-
-    pfruby_protect(pfruby_eval_pitchfork_rb, Qnil, &state);
-    if (state != 0) {
-        log_err("cannot load pitchfork's Ruby side (is ruby-rack "
-                "installed?)");
-        return -1;
-    }
-    /* Before anything else writes (and before rack.errors is taken). */
-    if (rack_journal_init() < 0)
-        return -1;
-    for (size_t i = 0; i < s->nrequires && i < SETTINGS_MAX_LIST; i++) {
-        pfruby_protect(pfruby_require, rb_str_new_cstr(s->requires[i]),
-                       &state);
-        if (state != 0) {
-            log_err("-r %s failed", s->requires[i]);
-            return -1;
-        }
-    }
-    pfruby_protect(pfruby_init_request_path, (VALUE)s, &state);
-    return state == 0 ? 0 : -1;
-}
-
-/* ---- app ---------------------------------------------------------------- */
-
-static VALUE
-pfruby_load_app_body(VALUE path)
-{
-    return rb_funcall(pfruby_mPitchfork, rb_intern("load_app"), 1, path);
-}
-
-/* Rack 2's Rack::Lint, which load_app adds in development, requires
- * rack.input#rewind, which a streamed rack.input does not have: say so
- * once at boot rather than in every request's 500. */
-static void
-pfruby_warn_lint_rewind(const struct settings *s)
-{
-    const char *env = getenv("RACK_ENV");
-    VALUE rack, rel = Qnil;
-
-    if (s->rewindable_input || env == NULL || strcmp(env, "development"))
-        return;
-    if (!rb_const_defined(rb_cObject, rb_intern("Rack")))
-        return;
-    rack = rb_const_get(rb_cObject, rb_intern("Rack"));
-    if (!rb_const_defined(rack, rb_intern("RELEASE")))
-        return;
-    rel = rb_const_get(rack, rb_intern("RELEASE"));
-    if (RB_TYPE_P(rel, T_STRING) && RSTRING_LEN(rel) > 0 &&
-        RSTRING_PTR(rel)[0] < '3')
-        log_warn("rewindable_input false: rack.input has no rewind, and the "
-                 "Rack::Lint of rack %.*s that development mode adds refuses "
-                 "every request without it (use rack 3, or another "
-                 "RACK_ENV)",
-                 (int)RSTRING_LEN(rel), RSTRING_PTR(rel));
-    RB_GC_GUARD(rel);
-}
-
-VALUE
-pfruby_load_app(const struct settings *s)
-{
-    const char *path = s->rackup != NULL ? s->rackup : "config.ru";
-    VALUE exc, app;
-
-    app = pfruby_protect_exc(pfruby_load_app_body, rb_str_new_cstr(path),
-                             &exc);
-    if (!NIL_P(exc)) {
-        char ctx[512];
-
-        snprintf(ctx, sizeof(ctx), "cannot load the app from %s", path);
-        pfruby_log_exception(LOGL_ERR, ctx, exc);
-        return Qnil;
-    }
-    if (NIL_P(app)) {
-        log_err("cannot load the app from %s: it evaluates to nil", path);
-        return Qnil;
-    }
-    rb_gc_register_mark_object(app);
-    pfruby_warn_lint_rewind(s);
-    return app;
-}
-
-/* ---- fork and exit ------------------------------------------------------ */
-
-static VALUE
-pfruby_fork_body(VALUE unused)
-{
-    (void)unused;
-    return rb_funcall(rb_mProcess, rb_intern("fork"), 0);
-}
-
-pid_t
-pfruby_fork(void)
-{
-    VALUE r, exc;
-
-    /* C stdio buffers would be written twice. */
-    if (fflush(NULL) != 0)
-        log_syswarn("fflush before fork");
-    r = pfruby_protect_exc(pfruby_fork_body, Qnil, &exc);
-    if (!NIL_P(exc)) {
-        pfruby_log_exception(LOGL_ERR, "Process.fork", exc);
-        return -1;
-    }
-    return NIL_P(r) ? 0 : NUM2PIDT(r);
-}
-
-void
-pfruby_exit(int status)
-{
-    if (fflush(NULL) != 0)
-        log_syswarn("fflush at exit");
-    if (pfruby_booted)
-        (void)ruby_cleanup(status); /* at_exit errors are printed by Ruby */
-    _exit(status);
-}
+/* ---- waiting without the GVL -------------------------------------------- */
 
 struct pfruby_poll_args {
     struct pollfd *fds;

@@ -1,9 +1,22 @@
 /*
- * The embedded Ruby VM: boot in the mold, load the Rack app, fork through
- * Ruby's own Process.fork, and the one protected-call wrapper that every
- * C-to-Ruby call goes through (it logs class, message and backtrace and
- * clears $!).  See /work/shared/RUBY-EMBEDDING.md for why each step is
- * there.
+ * What every C file that calls Ruby needs, and nothing above it: the one
+ * protected-call wrapper (rb_protect, then class, message and backtrace
+ * logged and $! cleared), the exception report, poll(2) without the GVL,
+ * the ASan landing after a longjmp, and the classes of pitchfork.rb that C
+ * code raises or extends.  It calls no other file of src/ruby, so the
+ * Ruby classes written in C can all use it.  Starting the VM is vm.h's.
+ *
+ * Facts about libruby 3.1 behind these rules:
+ * - an exception that reaches C with no rb_protect around it crashes the
+ *   VM ("[BUG] Segmentation fault"), so every call into Ruby, start-up and
+ *   constant lookups included, runs protected;
+ * - $! (rb_errinfo) is cleared after a failed call, so that no exception
+ *   outlives its report and the next call starts clean;
+ * - formatting an exception can itself raise (a broken #message), so the
+ *   report is built under rb_protect too;
+ * - Ruby's own signal handlers have no SA_RESTART, and Thread#raise or a
+ *   trap interrupts a blocking call made without the GVL: waits loop on
+ *   EINTR.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -13,44 +26,16 @@
 #include <poll.h>
 #include <ruby.h>
 #include <stdbool.h>
-#include <sys/types.h>
 
 #include "core/log.h"
 
-struct settings;
-
 /*
- * Put PFRUBY_INIT_STACK first in the mold's outermost function (the frame
- * that lives longest), before pfruby_boot().  ruby_setup() records its own
- * frame too; on Linux Ruby asks pthread_getattr_np() for the real stack, so
- * this is belt and braces.
+ * Put PFRUBY_INIT_STACK first in the outermost function of a process that
+ * starts Ruby (the frame that lives longest), before vm_boot().
+ * ruby_setup() records its own frame too; on Linux Ruby asks
+ * pthread_getattr_np() for the real stack, so this is belt and braces.
  */
 #define PFRUBY_INIT_STACK RUBY_INIT_STACK
-
-/*
- * Start the VM in this process (the mold): RACK_ENV from s->rack_env,
- * setlocale, ruby_setup, ruby_options with -I dirs, $0, then the Ruby side
- * of pitchfork (which requires rack), the -r libraries and the C classes of
- * the request path.  Returns 0, or -1 after logging the Ruby error with its
- * backtrace.  Call once per process.
- */
-int pfruby_boot(const struct settings *s);
-
-/*
- * Load s->rackup with Rack::Builder.parse_file (Rack 2 and 3), wrapped in
- * Rack::Lint when RACK_ENV is "development" (as upstream pitchfork does).
- * Returns the app, registered with the GC for the life of the process, or
- * Qnil after logging the error, its backtrace and the file.
- */
-VALUE pfruby_load_app(const struct settings *s);
-
-/*
- * Process.fork under rb_protect, so that Ruby's at-fork bookkeeping and
- * the app's Process._fork hooks run.  Flushes C stdio first.  Returns the
- * child's pid in the parent, 0 in the child, -1 after logging when the
- * fork or a hook failed.
- */
-pid_t pfruby_fork(void);
 
 /*
  * The one protected-call wrapper: fn(arg) under rb_protect.  On an
@@ -76,9 +61,6 @@ bool pfruby_exc_is_exit(VALUE exc);
 
 /* True when exc is an instance of klass (a class VALUE). */
 bool pfruby_exc_is_a(VALUE exc, VALUE klass);
-
-/* ruby_cleanup (at_exit blocks, Ruby IO flushed) then _exit(status). */
-void pfruby_exit(int status) __attribute__((noreturn));
 
 /*
  * poll(2) without the GVL, so the app's threads run meanwhile; a Ruby
@@ -106,12 +88,16 @@ pfruby_asan_landed(void)
 }
 #endif
 
-/* Classes defined by src/ruby/pitchfork.rb, valid after pfruby_boot(). */
+/*
+ * Look up the classes below once src/ruby/pitchfork.rb has been
+ * evaluated, and pin them (GC.compact in the mold must not move what C
+ * globals hold).  Raises NameError when one is missing: call protected.
+ */
+void pfruby_find_classes(void);
+
+/* Classes defined by src/ruby/pitchfork.rb, valid after vm_boot(). */
 extern VALUE pfruby_mPitchfork;      /* Pitchfork */
 extern VALUE pfruby_eClientShutdown; /* Pitchfork::ClientShutdown < EOFError */
 extern VALUE pfruby_eHttpParserError; /* Pitchfork::HttpParserError */
-
-/* The Ruby source of src/ruby/pitchfork.rb, generated at build time. */
-extern const char pfruby_pitchfork_rb[];
 
 #endif

@@ -262,7 +262,7 @@ module Pitchfork
   end
 
   # Run the configuration file's hooks (called from C, which handles
-  # their exceptions: see src/rack_hooks.c).
+  # their exceptions: see src/ruby/hooks.c).
   module Hooks
     class << self
       def hooks

@@ -7,11 +7,11 @@
  * before the first read that needs the client (RFC 9110 section 10.1.1);
  * chunked bodies are decoded transparently (trailers are dropped).
  *
- * Rewindable (the default), a Pitchfork::Input: every byte is kept, in
- * memory up to client_body_buffer_size, then in an unlinked temporary
- * file in $TMPDIR.  Streaming (rewindable_input false), a
- * Pitchfork::StreamInput: only what the app has not read yet is kept, and
- * there is no rewind method at all, as unicorn's and upstream's
+ * Rewindable (the default), a Pitchfork::Input: every byte is kept
+ * (body_store.c), in memory up to client_body_buffer_size, then in an
+ * unlinked temporary file in $TMPDIR.  Streaming (rewindable_input
+ * false), a Pitchfork::StreamInput: only what the app has not read yet is
+ * kept, and there is no rewind method at all, as unicorn's and upstream's
  * StreamInput (Rack 3 made rewind optional; Rack 2 forbids a rewind that
  * raises Errno::ESPIPE).
  *
@@ -23,10 +23,9 @@
  */
 #include "config.h"
 
-#include "ruby/rack.h"
+#include "ruby/rack_input.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,16 +33,17 @@
 
 #include <ruby/encoding.h>
 
-#include "ruby/pfruby.h"
 #include "core/settings.h"
+#include "ruby/body_store.h"
+#include "ruby/pfruby.h"
+#include "ruby/rack_conn.h"
+#include "ruby/rack_io.h"
 
 #define INPUT_STAGE_SIZE (64 * 1024)
-#define INPUT_MEM_MIN 4096
 
 struct input {
     struct rack_conn *conn;  /* NULL once the request is over */
     bool finished;           /* rack_input_finish() was called */
-    bool rewindable;
     bool eof;                /* the whole body was received */
     enum http_framing framing;
     uint64_t remaining;      /* HTTP_BODY_LENGTH: bytes still to receive */
@@ -51,12 +51,7 @@ struct input {
     const char *initial;     /* body bytes read with the head, unused */
     size_t initial_len;
     bool had_initial;        /* the client sent body bytes with the head */
-    char *mem;               /* bytes [mem_off, stored) when tmpfd < 0 */
-    size_t mem_cap;
-    uint64_t mem_off;
-    int tmpfd;               /* spilled: bytes [0, stored) in this file */
-    uint64_t stored;         /* body bytes received so far */
-    uint64_t pos;            /* read position */
+    struct body_store st;    /* the bytes received, and the read position */
 };
 
 static VALUE cStreamInput = Qnil; /* read, gets, each, size, close */
@@ -72,9 +67,9 @@ input_free(void *p)
 {
     struct input *in = p;
 
-    free(in->mem);
-    if (in->tmpfd >= 0)
-        (void)close(in->tmpfd); /* nothing to report at GC time */
+    free(in->st.mem);
+    if (in->st.tmpfd >= 0)
+        (void)close(in->st.tmpfd); /* nothing to report at GC time */
     xfree(in);
 }
 
@@ -83,7 +78,7 @@ input_memsize(const void *p)
 {
     const struct input *in = p;
 
-    return sizeof(*in) + in->mem_cap;
+    return sizeof(*in) + in->st.mem_cap;
 }
 
 static const rb_data_type_t input_type = {
@@ -99,9 +94,9 @@ input_alloc(VALUE klass)
     struct input *in;
     VALUE obj = TypedData_Make_Struct(klass, struct input, &input_type, in);
 
-    in->tmpfd = -1;
+    in->st.tmpfd = -1;
     in->eof = true;
-    in->rewindable = true;
+    in->st.rewindable = true;
     return obj;
 }
 
@@ -115,112 +110,6 @@ input_get(VALUE self)
     if (in->finished)
         rb_raise(rb_eIOError, "rack.input is closed: the request is over");
     return in;
-}
-
-/* ---- storage ------------------------------------------------------------ */
-
-/* An unlinked temporary file in $TMPDIR (or /tmp).  Raises. */
-static int
-input_tmpfile(void)
-{
-    const char *dir = getenv("TMPDIR");
-    char path[PATH_MAX];
-    int fd;
-
-    if (dir == NULL || *dir == '\0')
-        dir = "/tmp";
-    fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC | O_EXCL, 0600);
-    if (fd >= 0)
-        return fd;
-    /* O_TMPFILE unsupported by this filesystem: mkstemp + unlink. */
-    if (snprintf(path, sizeof(path), "%s/pitchfork-body.XXXXXX", dir) >=
-        (int)sizeof(path))
-        rb_raise(rb_eIOError, "TMPDIR too long: %s", dir);
-    fd = mkostemp(path, O_CLOEXEC);
-    if (fd < 0)
-        rb_sys_fail(path);
-    if (unlink(path) < 0) {
-        int e = errno;
-
-        (void)close(fd); /* the unlink error is the one reported */
-        rb_syserr_fail(e, path);
-    }
-    return fd;
-}
-
-/* pwrite(2) every byte.  Raises. */
-static void
-input_pwrite(int fd, const char *p, size_t n, uint64_t off)
-{
-    while (n > 0) {
-        ssize_t w = pwrite(fd, p, n, (off_t)off);
-
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            rb_sys_fail("rack.input temporary file");
-        }
-        p += w;
-        n -= (size_t)w;
-        off += (uint64_t)w;
-    }
-}
-
-/* Move the kept bytes to a temporary file (rewindable mode). */
-static void
-input_spill(struct input *in)
-{
-    int fd = input_tmpfile();
-
-    in->tmpfd = fd;
-    if (in->stored > 0)
-        input_pwrite(fd, in->mem, (size_t)in->stored, 0);
-    free(in->mem);
-    in->mem = NULL;
-    in->mem_cap = 0;
-}
-
-/* Room for n more bytes in mem, dropping consumed bytes when streaming. */
-static void
-input_reserve(struct input *in, size_t n)
-{
-    size_t used, cap;
-    char *p;
-
-    if (!in->rewindable && in->pos > in->mem_off) {
-        size_t drop = (size_t)(in->pos - in->mem_off);
-
-        memmove(in->mem, in->mem + drop, (size_t)(in->stored - in->pos));
-        in->mem_off = in->pos;
-    }
-    used = (size_t)(in->stored - in->mem_off);
-    if (used + n <= in->mem_cap)
-        return;
-    cap = in->mem_cap < INPUT_MEM_MIN ? INPUT_MEM_MIN : in->mem_cap;
-    while (cap < used + n)
-        cap *= 2;
-    p = realloc(in->mem, cap);
-    if (p == NULL)
-        rb_memerror();
-    in->mem = p;
-    in->mem_cap = cap;
-}
-
-/* Keep n decoded body bytes. */
-static void
-input_store(struct input *in, const char *p, size_t n)
-{
-    if (n == 0)
-        return;
-    if (in->rewindable && in->tmpfd < 0 && in->stored + n > input_limit)
-        input_spill(in);
-    if (in->tmpfd >= 0) {
-        input_pwrite(in->tmpfd, p, n, in->stored);
-    } else {
-        input_reserve(in, n);
-        memcpy(in->mem + (in->stored - in->mem_off), p, n);
-    }
-    in->stored += n;
 }
 
 /* ---- receiving ---------------------------------------------------------- */
@@ -248,13 +137,13 @@ input_ingest(struct input *in, size_t n)
 
         if (r < 0)
             input_raise_parser_error(in->dec.error);
-        input_store(in, input_stage, n);
+        body_store_append(&in->st, input_stage, n);
         in->eof = r == 1;
         return;
     }
     if (n > in->remaining)
         n = (size_t)in->remaining; /* bytes after the body are not ours */
-    input_store(in, input_stage, n);
+    body_store_append(&in->st, input_stage, n);
     in->remaining -= n;
     in->eof = in->remaining == 0;
 }
@@ -312,11 +201,11 @@ input_fill_once(struct input *in)
         rb_raise(pfruby_eClientShutdown,
                  "client closed the connection before the end of the body "
                  "(%llu bytes received)",
-                 (unsigned long long)in->stored);
+                 (unsigned long long)in->st.stored);
     if (errno == ETIMEDOUT)
         rb_raise(pfruby_eClientShutdown,
                  "timed out reading the request body (%llu bytes received)",
-                 (unsigned long long)in->stored);
+                 (unsigned long long)in->st.stored);
     rb_sys_fail("read(client)");
 }
 
@@ -324,38 +213,11 @@ input_fill_once(struct input *in)
 static void
 input_fill(struct input *in, uint64_t want)
 {
-    while (!in->eof && in->stored - in->pos < want)
+    while (!in->eof && in->st.stored - in->st.pos < want)
         input_fill_once(in);
 }
 
 /* ---- reading ------------------------------------------------------------ */
-
-/* Copy n kept bytes at pos into dst and advance.  Raises. */
-static void
-input_copy(struct input *in, char *dst, size_t n)
-{
-    if (n == 0)
-        return; /* mem may be NULL */
-    if (in->tmpfd < 0) {
-        memcpy(dst, in->mem + (in->pos - in->mem_off), n);
-        in->pos += n;
-        return;
-    }
-    while (n > 0) {
-        ssize_t r = pread(in->tmpfd, dst, n, (off_t)in->pos);
-
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            if (r == 0)
-                errno = EIO; /* the file is shorter than what we wrote */
-            rb_sys_fail("rack.input temporary file");
-        }
-        dst += r;
-        n -= (size_t)r;
-        in->pos += (uint64_t)r;
-    }
-}
 
 /* n bytes at pos into buf (a String, replaced) or a new String. */
 static VALUE
@@ -371,7 +233,7 @@ input_take(struct input *in, uint64_t n, VALUE buf)
         rb_str_modify_expand(buf, (long)n);
         rb_enc_associate(buf, rb_ascii8bit_encoding()); /* as IO#read */
     }
-    input_copy(in, RSTRING_PTR(buf), (size_t)n);
+    body_store_copy(&in->st, RSTRING_PTR(buf), (size_t)n);
     rb_str_set_len(buf, (long)n);
     return buf;
 }
@@ -393,7 +255,7 @@ input_read(int argc, VALUE *argv, VALUE self)
         StringValue(buf);
     if (NIL_P(vlen)) {
         input_fill(in, UINT64_MAX);
-        return input_take(in, in->stored - in->pos, buf);
+        return input_take(in, in->st.stored - in->st.pos, buf);
     }
     len = NUM2LONG(vlen);
     if (len < 0)
@@ -401,68 +263,32 @@ input_read(int argc, VALUE *argv, VALUE self)
     if (len == 0)
         return input_take(in, 0, buf);
     input_fill(in, (uint64_t)len);
-    if (in->stored == in->pos) {
+    if (in->st.stored == in->st.pos) {
         if (!NIL_P(buf))
             rb_str_resize(buf, 0);
         return Qnil;
     }
-    if (in->stored - in->pos < (uint64_t)len)
-        len = (long)(in->stored - in->pos);
+    if (in->st.stored - in->st.pos < (uint64_t)len)
+        len = (long)(in->st.stored - in->st.pos);
     return input_take(in, (uint64_t)len, buf);
-}
-
-/* Offset of the first "\n" in [from, stored), or -1.  Raises. */
-static int64_t
-input_find_newline(struct input *in, uint64_t from)
-{
-    char block[8192];
-
-    if (from >= in->stored)
-        return -1; /* nothing kept (mem may be NULL) */
-    if (in->tmpfd < 0) {
-        const char *base = in->mem + (from - in->mem_off);
-        const char *nl = memchr(base, '\n', (size_t)(in->stored - from));
-
-        return nl == NULL ? -1 : (int64_t)(from + (uint64_t)(nl - base));
-    }
-    while (from < in->stored) {
-        size_t want = in->stored - from < sizeof(block)
-                          ? (size_t)(in->stored - from)
-                          : sizeof(block);
-        ssize_t r = pread(in->tmpfd, block, want, (off_t)from);
-        const char *nl;
-
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            if (r == 0)
-                errno = EIO;
-            rb_sys_fail("rack.input temporary file");
-        }
-        nl = memchr(block, '\n', (size_t)r);
-        if (nl != NULL)
-            return (int64_t)(from + (uint64_t)(nl - block));
-        from += (uint64_t)r;
-    }
-    return -1;
 }
 
 /* The next line with its "\n", the rest at the end, nil after it. */
 static VALUE
 input_gets_line(struct input *in)
 {
-    uint64_t scanned = in->pos;
+    uint64_t scanned = in->st.pos;
 
     for (;;) {
-        int64_t nl = input_find_newline(in, scanned);
+        int64_t nl = body_store_find_newline(&in->st, scanned);
 
         if (nl >= 0)
-            return input_take(in, (uint64_t)nl + 1 - in->pos, Qnil);
-        scanned = in->stored;
+            return input_take(in, (uint64_t)nl + 1 - in->st.pos, Qnil);
+        scanned = in->st.stored;
         if (in->eof) {
-            if (in->stored == in->pos)
+            if (in->st.stored == in->st.pos)
                 return Qnil;
-            return input_take(in, in->stored - in->pos, Qnil);
+            return input_take(in, in->st.stored - in->st.pos, Qnil);
         }
         input_fill_once(in);
     }
@@ -493,7 +319,7 @@ input_rewind(VALUE self)
 {
     struct input *in = input_get(self);
 
-    in->pos = 0;
+    in->st.pos = 0;
     return INT2FIX(0);
 }
 
@@ -504,12 +330,12 @@ input_size(VALUE self)
     struct input *in = input_get(self);
 
     if (in->framing == HTTP_BODY_LENGTH)
-        return ULL2NUM(in->stored + in->remaining);
-    if (!in->rewindable)
+        return ULL2NUM(in->st.stored + in->remaining);
+    if (!in->st.rewindable)
         rb_raise(rb_eIOError, "size of a streaming chunked rack.input is "
                               "unknown");
     input_fill(in, UINT64_MAX);
-    return ULL2NUM(in->stored);
+    return ULL2NUM(in->st.stored);
 }
 
 /* close: the server closes the input, not the app (Rack SPEC); no-op. */
@@ -556,20 +382,21 @@ rack_input_new(struct rack_conn *c)
     obj = input_alloc(input_rewindable ? cInput : cStreamInput);
     TypedData_Get_Struct(obj, struct input, &input_type, in);
     in->conn = c;
-    in->rewindable = input_rewindable;
+    in->st.rewindable = input_rewindable;
+    in->st.limit = input_limit;
     in->eof = false;
     in->framing = r->framing;
     in->remaining = r->content_length;
     if (r->framing == HTTP_BODY_CHUNKED)
         http_chunked_init(&in->dec, CHUNKED_DEFAULT_MAX_LINE,
-                     CHUNKED_DEFAULT_MAX_TRAILER);
+                          CHUNKED_DEFAULT_MAX_TRAILER);
     in->initial = c->buf + r->head_len;
     in->initial_len = c->len > r->head_len ? c->len - r->head_len : 0;
     in->had_initial = in->initial_len > 0;
     /* A body known to exceed memory goes to the file from the start. */
-    if (in->rewindable && r->framing == HTTP_BODY_LENGTH &&
+    if (in->st.rewindable && r->framing == HTTP_BODY_LENGTH &&
         r->content_length > input_limit)
-        in->tmpfd = input_tmpfile();
+        body_store_spill(&in->st);
     return obj;
 }
 
@@ -585,12 +412,7 @@ rack_input_finish(VALUE input)
     in->finished = true;
     in->initial = NULL;
     in->initial_len = 0;
-    free(in->mem);
-    in->mem = NULL;
-    in->mem_cap = 0;
-    if (in->tmpfd >= 0 && close(in->tmpfd) < 0)
-        log_syswarn("close rack.input temporary file");
-    in->tmpfd = -1;
+    body_store_release(&in->st);
 }
 
 bool

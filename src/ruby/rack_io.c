@@ -3,12 +3,15 @@
  * read or write is first tried with the GVL held (the common case: the
  * data is there, the socket buffer has room), and only on EAGAIN does the
  * worker wait in poll(2) without the GVL, bounded by the request deadline.
+ * The response's writes go through rack_io_send, which remembers the
+ * first error so that a client gone away costs one failed write; the app
+ * gets the socket as a TCPSocket or UNIXSocket from rack_io_socket.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
 
-#include "ruby/rack.h"
+#include "ruby/rack_io.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -19,10 +22,23 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/listeners.h"
 #include "ruby/pfruby.h"
-#include "core/shm.h"
+#include "ruby/rack_conn.h"
 
 static int64_t rack_io_deadline_ns;
+static ID id_for_fd;
+static VALUE cTCPSocket = Qnil, cUNIXSocket = Qnil;
+
+void
+rack_io_init(void)
+{
+    id_for_fd = rb_intern("for_fd");
+    cTCPSocket = rb_path2class("TCPSocket");
+    cUNIXSocket = rb_path2class("UNIXSocket");
+    rb_gc_register_mark_object(cTCPSocket);
+    rb_gc_register_mark_object(cUNIXSocket);
+}
 
 void
 rack_io_set_deadline(int64_t deadline_ns)
@@ -140,4 +156,35 @@ rack_io_write(int fd, const void *buf, size_t len, int flags)
     struct iovec iov = {(void *)buf, len};
 
     return rack_io_writev(fd, &iov, 1, flags);
+}
+
+bool
+rack_io_send(struct rack_conn *c, struct iovec *iov, int cnt, int flags)
+{
+    size_t total = 0;
+
+    if (c->write_errno != 0)
+        return false;
+    for (int i = 0; i < cnt; i++)
+        total += iov[i].iov_len;
+    if (rack_io_writev(c->fd, iov, cnt, flags) < 0) {
+        c->write_errno = errno;
+        return false;
+    }
+    c->bytes_written += total;
+    return true;
+}
+
+VALUE
+rack_io_socket(struct rack_conn *c)
+{
+    VALUE klass;
+
+    if (!NIL_P(c->io))
+        return c->io;
+    klass = c->listener != NULL && c->listener->family == AF_UNIX
+                ? cUNIXSocket
+                : cTCPSocket;
+    c->io = rb_funcall(klass, id_for_fd, 1, INT2NUM(c->fd));
+    return c->io;
 }

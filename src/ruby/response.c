@@ -2,8 +2,9 @@
  * One request's Rack call and the response it produces: env, app.call
  * (again after a "100 Continue" the app asked for), the status, the head
  * built by response_head.c and the body sent by response_body.c,
- * body.close always (rb_ensure), full and partial hijack, early hints,
- * the after-reply callbacks, the error responses and closing the socket.
+ * body.close always (rb_ensure), partial hijack, early hints, and the
+ * short error responses (the app's 500, a bad body's 400 or 431, and
+ * those connection.c answers a bad head with).
  *
  * Default middleware, done here in C (upstream pitchfork wraps every app
  * in Rack::TempfileReaper): after body.close, the files in
@@ -13,29 +14,23 @@
  */
 #include "config.h"
 
-#include "ruby/rack.h"
+#include "ruby/response.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include "core/listeners.h"
 #include "core/log.h"
 #include "ruby/pfruby.h"
+#include "ruby/rack_conn.h"
+#include "ruby/rack_env.h"
+#include "ruby/rack_input.h"
+#include "ruby/rack_io.h"
 #include "ruby/response_internal.h"
 
-#define DRAIN_MAX (1024 * 1024)   /* unread request bytes read at close */
-
-struct rack_conn *rack_current;
-VALUE response_hijack_callable = Qnil;
-VALUE response_early_hints_callable = Qnil;
-
 static struct {
-    ID call, close, arity, for_fd, closed_p, close_bang;
+    ID call, close, close_bang;
 } id;
-static VALUE cTCPSocket = Qnil, cUNIXSocket = Qnil;
 
 /* ---- the response ------------------------------------------------------- */
 
@@ -63,9 +58,9 @@ response_status_code(VALUE status)
 static void
 response_partial_hijack(struct rack_conn *c, VALUE callable)
 {
-    response_send_head(c, 0);
+    response_head_send(c, 0);
     c->hijacked = true;
-    rb_funcall(callable, id.call, 1, response_conn_io(c));
+    rb_funcall(callable, id.call, 1, rack_io_socket(c));
 }
 
 struct serve {
@@ -87,8 +82,8 @@ serve_write(VALUE arg)
     pfruby_asan_landed(); /* the app may have rescued a raise of ours */
     code = response_status_code(c->status);
     h.upgrade = code == 101;
-    hbuf_begin(code);
-    head_headers(&h, c->headers);
+    response_head_begin(code);
+    response_head_headers(&h, c->headers);
     if (h.bad) {
         log_event(LOGL_ERR, NULL, NULL,
                   "refusing the app's response: %s; answering 500", h.why);
@@ -121,7 +116,7 @@ serve_close_body(VALUE arg)
 
     pfruby_asan_landed(); /* an ensure runs while unwinding */
     serve_close_app_body(sv->body);
-    tempfiles = rb_hash_lookup(sv->c->env, rack_key_tempfiles);
+    tempfiles = rb_hash_lookup(sv->c->env, rack_env_key_tempfiles);
     if (RB_TYPE_P(tempfiles, T_ARRAY)) {
         for (long i = 0; i < RARRAY_LEN(tempfiles); i++)
             rb_funcall(RARRAY_AREF(tempfiles, i), id.close_bang, 0);
@@ -183,7 +178,7 @@ serve_app_continue(struct serve *sv)
             return false;
         }
     }
-    rb_hash_delete(c->env, rack_key_http_expect);
+    rb_hash_delete(c->env, rack_env_key_http_expect);
     return true;
 }
 
@@ -260,7 +255,6 @@ response_serve(struct rack_conn *c, VALUE app)
     struct serve sv = {c, app, Qnil, Qnil, false};
     VALUE exc;
 
-    rack_current = c;
     pfruby_protect_exc(serve_body, (VALUE)&sv, &exc);
     if (c->write_errno != 0)
         log_debug("client went away while the response was written: %s",
@@ -274,79 +268,6 @@ response_serve(struct rack_conn *c, VALUE app)
     return pfruby_exc_is_exit(exc) ? RESPONSE_EXIT : RESPONSE_DONE;
 }
 
-/* ---- after the response ------------------------------------------------- */
-
-struct callback {
-    struct rack_conn *c;
-    VALUE cb;
-};
-
-/* cb.call, or cb.call(env, status, headers, error) (Rack 3) unless its
- * arity is 0 (unicorn-style rack.after_reply lambdas), as upstream. */
-static VALUE
-callback_run(VALUE arg)
-{
-    struct callback *k = (struct callback *)arg;
-    struct rack_conn *c = k->c;
-
-    if (rb_respond_to(k->cb, id.arity) &&
-        NUM2INT(rb_funcall(k->cb, id.arity, 0)) == 0)
-        return rb_funcall(k->cb, id.call, 0);
-    return rb_funcall(k->cb, id.call, 4, c->env, c->status, c->headers,
-                      c->error);
-}
-
-static void
-callbacks_run(struct rack_conn *c, VALUE list, bool reverse)
-{
-    VALUE copy, exc;
-    long n;
-
-    if (!RB_TYPE_P(list, T_ARRAY))
-        return;
-    copy = rb_ary_dup(list); /* callbacks may add callbacks */
-    n = RARRAY_LEN(copy);
-    for (long i = 0; i < n; i++) {
-        struct callback k = {c, RARRAY_AREF(copy, reverse ? n - 1 - i : i)};
-
-        pfruby_protect_exc(callback_run, (VALUE)&k, &exc);
-        if (!NIL_P(exc))
-            pfruby_log_exception(LOGL_ERR, "rack.after_reply error", exc);
-    }
-    RB_GC_GUARD(copy);
-}
-
-static VALUE
-response_finish_lists(VALUE arg)
-{
-    struct rack_conn *c = (struct rack_conn *)arg;
-    VALUE finished = rb_hash_lookup(c->env, rack_key_response_finished);
-    VALUE after = rb_hash_lookup(c->env, rack_key_after_reply);
-
-    /* One array under both names (upstream): reverse registration order
-     * (Rack 3.1); an app-replaced after_reply runs in order. */
-    callbacks_run(c, finished, true);
-    if (after != finished)
-        callbacks_run(c, after, false);
-    return Qnil;
-}
-
-void
-response_finish(struct rack_conn *c, VALUE error)
-{
-    VALUE exc;
-
-    if (NIL_P(c->error))
-        c->error = error;
-    if (RB_TYPE_P(c->env, T_HASH)) {
-        pfruby_protect_exc(response_finish_lists, (VALUE)c, &exc);
-        if (!NIL_P(exc))
-            pfruby_log_exception(LOGL_ERR, "rack.after_reply", exc);
-    }
-    rack_input_finish(c->input);
-    rack_current = NULL;
-}
-
 /* ---- error responses ---------------------------------------------------- */
 
 void
@@ -356,182 +277,45 @@ response_error(struct rack_conn *c, int status, const char *body)
     size_t blen = strlen(body);
     struct iovec iov[2];
 
-    hbuf_begin(status);
-    HBUF_LIT("Content-Type: text/plain\r\n");
+    response_head_begin(status);
+    RESPONSE_HEAD_LIT("Content-Type: text/plain\r\n");
     snprintf(num, sizeof(num), "%zu", blen);
-    hbuf_field("Content-Length", 14, num, strlen(num));
-    hbuf_end(c);
-    iov[0] = hbuf_iov();
+    response_head_field("Content-Length", 14, num, strlen(num));
+    response_head_end(c);
+    iov[0] = response_head_iov();
     iov[1] = (struct iovec){(void *)body, blen};
-    response_send(c, iov, 2, 0);
+    rack_io_send(c, iov, 2, 0);
 }
 
-/* ---- closing ------------------------------------------------------------ */
-
-/* Read, without waiting, what the client sent and nobody read, so that
- * close(2) does not answer it with a reset that could destroy the
- * response in flight (RFC 9112 section 9.6). */
-static void
-response_drain(int fd)
-{
-    char buf[16384];
-    size_t total = 0;
-
-    while (total < DRAIN_MAX) {
-        ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-
-        if (n > 0) {
-            total += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        break; /* EOF, EAGAIN, or an error: nothing more to do */
-    }
-}
-
-static VALUE
-response_close_io(VALUE arg)
-{
-    struct rack_conn *c = (struct rack_conn *)arg;
-
-    if (RTEST(rb_funcall(c->io, id.closed_p, 0)))
-        return Qnil; /* the app closed it */
-    if (shutdown(c->fd, SHUT_WR) < 0 && errno != ENOTCONN)
-        log_sys(LOGL_DEBUG, "shutdown client socket");
-    return rb_funcall(c->io, id.close, 0);
-}
+/* ---- early hints -------------------------------------------------------- */
 
 void
-response_close(struct rack_conn *c)
+response_early_hints(struct rack_conn *c, VALUE headers)
 {
-    VALUE exc;
-
-    if (c->hijacked || c->fd < 0) {
-        c->fd = -1;
-        return;
-    }
-    if (!NIL_P(c->io)) {
-        pfruby_protect_exc(response_close_io, (VALUE)c, &exc);
-        if (!NIL_P(exc))
-            pfruby_log_exception(LOGL_DEBUG, "closing the client socket",
-                                 exc);
-        c->io = Qnil;
-        c->fd = -1;
-        return;
-    }
-    /* shutdown: FIN now, even if the app forked a child holding fd. */
-    if (shutdown(c->fd, SHUT_WR) < 0 && errno != ENOTCONN)
-        log_sys(LOGL_DEBUG, "shutdown client socket");
-    if (c->parser.req.framing != HTTP_BODY_NONE &&
-        (NIL_P(c->input) || rack_input_unread(c->input)))
-        response_drain(c->fd);
-    if (close(c->fd) < 0)
-        log_sys(LOGL_DEBUG, "close client socket");
-    c->fd = -1;
-}
-
-/* ---- the socket as a Ruby IO -------------------------------------------- */
-
-VALUE
-response_conn_io(struct rack_conn *c)
-{
-    VALUE klass;
-
-    if (!NIL_P(c->io))
-        return c->io;
-    klass = c->listener != NULL && c->listener->family == AF_UNIX
-                ? cUNIXSocket
-                : cTCPSocket;
-    c->io = rb_funcall(klass, id.for_fd, 1, INT2NUM(c->fd));
-    return c->io;
-}
-
-/* ---- rack.hijack -------------------------------------------------------- */
-
-/* env["rack.hijack"].call: the socket as an IO, also stored as
- * env["rack.hijack_io"] (Rack 2); from now on the app owns it. */
-static VALUE
-hijack_call(VALUE self)
-{
-    struct rack_conn *c = rack_current;
-    VALUE io;
-
-    (void)self;
-    pfruby_asan_landed();
-    if (c == NULL || c->fd < 0)
-        rb_raise(rb_eIOError, "rack.hijack called outside of a request");
-    if (c->head_sent)
-        rb_raise(rb_eIOError, "rack.hijack after the response started");
-    io = response_conn_io(c);
-    c->hijacked = true;
-    rb_hash_aset(c->env, rack_key_hijack_io, io);
-    return io;
-}
-
-/* ---- rack.early_hints --------------------------------------------------- */
-
-/* env["rack.early_hints"].call(headers): a "103 Early Hints" interim
- * response (RFC 8297), not to HTTP/1.0 clients (RFC 9110 section 15.2). */
-static VALUE
-early_hints_call(VALUE self, VALUE headers)
-{
-    struct rack_conn *c = rack_current;
     struct head h = {.hijack = Qnil};
     struct iovec iov;
 
-    (void)self;
-    pfruby_asan_landed();
-    if (c == NULL || c->fd < 0 || c->head_sent || c->hijacked ||
-        c->write_errno != 0 || c->parser.req.version_minor < 1)
-        return Qnil;
-    hbuf_reset();
-    HBUF_LIT("HTTP/1.1 103 Early Hints\r\n");
-    head_headers(&h, headers);
+    if (c->head_sent || c->hijacked || c->write_errno != 0 ||
+        c->parser.req.version_minor < 1)
+        return;
+    response_head_reset();
+    RESPONSE_HEAD_LIT("HTTP/1.1 103 Early Hints\r\n");
+    response_head_headers(&h, headers);
     if (h.bad)
         rb_raise(rb_eArgError, "rack.early_hints: %s", h.why);
-    HBUF_LIT("\r\n");
-    iov = hbuf_iov();
-    response_send(c, &iov, 1, 0);
-    return Qnil;
+    RESPONSE_HEAD_LIT("\r\n");
+    iov = response_head_iov();
+    rack_io_send(c, &iov, 1, 0);
 }
 
 /* ---- boot --------------------------------------------------------------- */
 
-/* A class under Pitchfork with a call method and its one instance. */
-static VALUE
-response_callable(VALUE klass)
-{
-    VALUE obj = rb_obj_alloc(klass);
-
-    rb_undef_alloc_func(klass);
-    rb_gc_register_mark_object(obj);
-    return obj;
-}
-
 void
-response_init(const struct settings *s)
+response_init(void)
 {
-    VALUE hijack, hints;
-
-    (void)s;
     response_head_init();
     response_body_init();
     id.call = rb_intern("call");
     id.close = rb_intern("close");
-    id.arity = rb_intern("arity");
-    id.for_fd = rb_intern("for_fd");
-    id.closed_p = rb_intern("closed?");
     id.close_bang = rb_intern("close!");
-    cTCPSocket = rb_path2class("TCPSocket");
-    cUNIXSocket = rb_path2class("UNIXSocket");
-    rb_gc_register_mark_object(cTCPSocket);
-    rb_gc_register_mark_object(cUNIXSocket);
-    hijack = rb_define_class_under(pfruby_mPitchfork, "Hijack", rb_cObject);
-    rb_define_method(hijack, "call", hijack_call, 0);
-    response_hijack_callable = response_callable(hijack);
-    hints = rb_define_class_under(pfruby_mPitchfork, "EarlyHints",
-                                  rb_cObject);
-    rb_define_method(hints, "call", early_hints_call, 1);
-    response_early_hints_callable = response_callable(hints);
 }

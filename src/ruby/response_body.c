@@ -15,7 +15,7 @@
  */
 #include "config.h"
 
-#include "ruby/rack.h"
+#include "ruby/response_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +29,8 @@
 
 #include "core/log.h"
 #include "ruby/pfruby.h"
-#include "ruby/response_internal.h"
+#include "ruby/rack_conn.h"
+#include "ruby/rack_io.h"
 
 #define BODY_BATCH 64             /* Array body elements per sendmsg */
 #define SENDFILE_MAX (1 << 30)
@@ -65,8 +66,8 @@ body_write_array(struct rack_conn *c, VALUE ary, bool with_body)
     VALUE keep[BODY_BATCH];
     long n = with_body ? RARRAY_LEN(ary) : 0, i = 0;
 
-    hbuf_end(c);
-    iov[0] = hbuf_iov();
+    response_head_end(c);
+    iov[0] = response_head_iov();
     do {
         int cnt = 0, first = i == 0 ? 1 : 0;
 
@@ -76,7 +77,7 @@ body_write_array(struct rack_conn *c, VALUE ary, bool with_body)
                                               (size_t)RSTRING_LEN(keep[cnt])};
             cnt++;
         }
-        if (!response_send(c, iov + 1 - first, cnt + first, 0))
+        if (!rack_io_send(c, iov + 1 - first, cnt + first, 0))
             return;
         RB_GC_GUARD(keep[0]);
     } while (i < n);
@@ -98,7 +99,7 @@ file_send_body(VALUE arg)
     struct rack_conn *c = f->c;
     off_t off = 0;
 
-    response_send_head(c, f->with_body && f->size > 0 ? MSG_MORE : 0);
+    response_head_send(c, f->with_body && f->size > 0 ? MSG_MORE : 0);
     if (!f->with_body)
         return Qnil;
     while (off < f->size && c->write_errno == 0) {
@@ -166,7 +167,7 @@ body_write_file(struct rack_conn *c, struct head *h, VALUE body,
     f.size = st.st_size;
     if (!h->has_cl && !h->has_te) {
         snprintf(num, sizeof(num), "%lld", (long long)st.st_size);
-        hbuf_field("Content-Length", 14, num, strlen(num));
+        response_head_field("Content-Length", 14, num, strlen(num));
     }
     rb_ensure(file_send_body, (VALUE)&f, file_send_close, (VALUE)&f);
     RB_GC_GUARD(path);
@@ -195,8 +196,8 @@ body_each_i(RB_BLOCK_CALL_FUNC_ARGLIST(chunk, arg))
     if (RSTRING_LEN(chunk) == 0)
         return Qnil; /* an empty chunk would end a chunked body */
     if (!c->head_sent) {
-        hbuf_end(c);
-        iov[cnt++] = hbuf_iov();
+        response_head_end(c);
+        iov[cnt++] = response_head_iov();
     }
     if (e->chunked) {
         int n = snprintf(size_line, sizeof(size_line), "%lx\r\n",
@@ -207,7 +208,7 @@ body_each_i(RB_BLOCK_CALL_FUNC_ARGLIST(chunk, arg))
                                 (size_t)RSTRING_LEN(chunk)};
     if (e->chunked)
         iov[cnt++] = (struct iovec){(void *)"\r\n", 2};
-    if (!response_send(c, iov, cnt, 0))
+    if (!rack_io_send(c, iov, cnt, 0))
         rb_iter_break(); /* the client is gone: stop iterating */
     RB_GC_GUARD(chunk);
     return Qnil;
@@ -221,19 +222,19 @@ body_write_each(struct rack_conn *c, VALUE body, bool chunked)
     int cnt = 0;
 
     if (chunked)
-        HBUF_LIT("Transfer-Encoding: chunked\r\n");
+        RESPONSE_HEAD_LIT("Transfer-Encoding: chunked\r\n");
     rb_block_call(body, id.each, 0, NULL, body_each_i, (VALUE)&e);
     pfruby_asan_landed(); /* rb_iter_break may have jumped here */
     if (c->write_errno != 0)
         return;
     if (!c->head_sent) {
-        hbuf_end(c);
-        iov[cnt++] = hbuf_iov();
+        response_head_end(c);
+        iov[cnt++] = response_head_iov();
     }
     if (chunked)
         iov[cnt++] = (struct iovec){(void *)"0\r\n\r\n", 5};
     if (cnt > 0)
-        response_send(c, iov, cnt, 0);
+        rack_io_send(c, iov, cnt, 0);
 }
 
 /* ---- the body ----------------------------------------------------------- */
@@ -264,14 +265,14 @@ response_body(struct rack_conn *c, struct head *h, int code, VALUE body)
     char num[32];
 
     if (response_no_body_status(code)) {
-        response_send_head(c, 0);
+        response_head_send(c, 0);
         return;
     }
     ary = rb_check_array_type(body);
     if (!NIL_P(ary) && body_strings(ary, &total)) {
         if (!h->has_cl && !h->has_te) {
             snprintf(num, sizeof(num), "%llu", (unsigned long long)total);
-            hbuf_field("Content-Length", 14, num, strlen(num));
+            response_head_field("Content-Length", 14, num, strlen(num));
         }
         body_write_array(c, ary, with_body);
         return;
@@ -286,14 +287,14 @@ response_body(struct rack_conn *c, struct head *h, int code, VALUE body)
         if (with_body)
             body_write_each(c, body, chunked);
         else
-            response_send_head(c, 0);
+            response_head_send(c, 0);
         return;
     }
     if (rb_respond_to(body, id.call)) {
         /* Rack 3 streaming body: close-delimited, on the socket. */
-        response_send_head(c, 0);
+        response_head_send(c, 0);
         if (with_body && c->write_errno == 0)
-            rb_funcall(body, id.call, 1, response_conn_io(c));
+            rb_funcall(body, id.call, 1, rack_io_socket(c));
         return;
     }
     rb_raise(rb_eTypeError, "response body must respond to each or call");

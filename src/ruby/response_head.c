@@ -2,16 +2,16 @@
  * The head of a response: the buffer it is built in, the status line with
  * its reason phrase, Date and Connection: close, the app's headers checked
  * (names are tokens, values have no control characters) and appended, and
- * the writes of head and body through rack_io_writev.
+ * the head's write through rack_io_send.
  *
  * The whole head goes out in one sendmsg(2) with the first body bytes:
- * the callers put hbuf_iov() first in their iovec.
+ * the callers put response_head_iov() first in their iovec.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
 
-#include "ruby/rack.h"
+#include "ruby/response_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -22,7 +22,8 @@
 
 #include "core/log.h"
 #include "ruby/pfruby.h"
-#include "ruby/response_internal.h"
+#include "ruby/rack_conn.h"
+#include "ruby/rack_io.h"
 
 static struct {
     ID each;
@@ -55,7 +56,7 @@ hbuf_reserve(size_t n)
 }
 
 void
-hbuf_cat(const char *s, size_t n)
+response_head_cat(const char *s, size_t n)
 {
     hbuf_reserve(n);
     memcpy(hbuf.p + hbuf.len, s, n);
@@ -63,7 +64,8 @@ hbuf_cat(const char *s, size_t n)
 }
 
 void
-hbuf_field(const char *name, size_t nlen, const char *value, size_t vlen)
+response_head_field(const char *name, size_t nlen, const char *value,
+                    size_t vlen)
 {
     hbuf_reserve(nlen + vlen + 4);
     memcpy(hbuf.p + hbuf.len, name, nlen);
@@ -77,13 +79,13 @@ hbuf_field(const char *name, size_t nlen, const char *value, size_t vlen)
 }
 
 void
-hbuf_reset(void)
+response_head_reset(void)
 {
     hbuf.len = 0;
 }
 
 struct iovec
-hbuf_iov(void)
+response_head_iov(void)
 {
     return (struct iovec){hbuf.p, hbuf.len};
 }
@@ -187,9 +189,9 @@ response_date(size_t *len)
 }
 
 /* Start the head: status line, Date, Connection: close but for a 101,
- * whose Connection field says "upgrade" (head_headers, hbuf_upgrade). */
+ * whose Connection field says "upgrade" (response_head_headers). */
 void
-hbuf_begin(int code)
+response_head_begin(int code)
 {
     char line[64];
     const char *date;
@@ -199,11 +201,11 @@ hbuf_begin(int code)
     hbuf.len = 0;
     n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", code,
                  response_reason(code));
-    hbuf_cat(line, (size_t)n);
+    response_head_cat(line, (size_t)n);
     date = response_date(&dlen);
-    hbuf_cat(date, dlen);
+    response_head_cat(date, dlen);
     if (code != 101)
-        HBUF_LIT("Connection: close\r\n");
+        RESPONSE_HEAD_LIT("Connection: close\r\n");
 }
 
 /* ---- header validation -------------------------------------------------- */
@@ -274,7 +276,7 @@ head_field(struct head *h, const char *name, size_t nlen, const char *p,
                     nlen);
         return;
     }
-    hbuf_field(name, nlen, p, len);
+    response_head_field(name, nlen, p, len);
 }
 
 /* Rack 2's "\n"-joined value in [p, end): one field per piece, empty
@@ -422,7 +424,7 @@ head_each_i(RB_BLOCK_CALL_FUNC_ARGLIST(pair, arg))
 
 /* Append the app's headers (a Hash, or anything with each). */
 void
-head_headers(struct head *h, VALUE headers)
+response_head_headers(struct head *h, VALUE headers)
 {
     if (RB_TYPE_P(headers, T_HASH))
         rb_hash_foreach(headers, head_hash_i, (VALUE)h);
@@ -430,46 +432,28 @@ head_headers(struct head *h, VALUE headers)
         rb_block_call(headers, id.each, 0, NULL, head_each_i, (VALUE)h);
     pfruby_asan_landed(); /* rb_iter_break may have jumped here */
     if (h->upgrade && !h->has_conn && !h->bad)
-        HBUF_LIT("Connection: upgrade\r\n"); /* the sender of Upgrade's */
+        /* the Connection field that goes with the app's Upgrade */
+        RESPONSE_HEAD_LIT("Connection: upgrade\r\n");
 }
 
 /* ---- writing ------------------------------------------------------------ */
 
-/* Write iov; on failure remember errno (the client went away: later
- * writes are skipped).  Returns false once writing failed. */
-bool
-response_send(struct rack_conn *c, struct iovec *iov, int cnt, int flags)
-{
-    size_t total = 0;
-
-    if (c->write_errno != 0)
-        return false;
-    for (int i = 0; i < cnt; i++)
-        total += iov[i].iov_len;
-    if (rack_io_writev(c->fd, iov, cnt, flags) < 0) {
-        c->write_errno = errno;
-        return false;
-    }
-    c->bytes_written += total;
-    return true;
-}
-
 /* The head is complete: final CRLF, marked as sent by the next write. */
 void
-hbuf_end(struct rack_conn *c)
+response_head_end(struct rack_conn *c)
 {
-    HBUF_LIT("\r\n");
+    RESPONSE_HEAD_LIT("\r\n");
     c->head_sent = true;
 }
 
 void
-response_send_head(struct rack_conn *c, int flags)
+response_head_send(struct rack_conn *c, int flags)
 {
     struct iovec iov;
 
-    hbuf_end(c); /* may move the buffer: take its address after */
-    iov = hbuf_iov();
-    response_send(c, &iov, 1, flags);
+    response_head_end(c); /* may move the buffer: take its address after */
+    iov = response_head_iov();
+    rack_io_send(c, &iov, 1, flags);
 }
 
 /* ---- boot --------------------------------------------------------------- */

@@ -1,9 +1,9 @@
 /*
  * What the files of the response module share: response.c (the Rack
- * call, hijack, early hints, error responses, closing), response_head.c
- * (the head buffer, status line, header validation, writing) and
- * response_body.c (the body kinds).  Not for use outside these files:
- * their public interface is in rack.h.
+ * call, partial hijack, early hints, error responses), response_head.c
+ * (the head buffer, status line, header validation, sending the head)
+ * and response_body.c (the body kinds).  Not for use outside these
+ * files: their public interface is in response.h.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -31,45 +31,40 @@ struct head {
     char why[200];   /* what was invalid, escaped */
 };
 
-/* ---- response_head.c ------------------------------------------------- */
+/* ---- response_head.c ---------------------------------------------------- */
 
 /* Intern the names response_head.c calls (at boot). */
 void response_head_init(void);
 
 /* Append n bytes of s to the head; raises NoMemoryError. */
-void hbuf_cat(const char *s, size_t n);
+void response_head_cat(const char *s, size_t n);
 
-#define HBUF_LIT(s) hbuf_cat((s), sizeof(s) - 1)
+#define RESPONSE_HEAD_LIT(s) response_head_cat((s), sizeof(s) - 1)
 
 /* Append the field "name: value\r\n"; raises NoMemoryError. */
-void hbuf_field(const char *name, size_t nlen, const char *value,
-                size_t vlen);
+void response_head_field(const char *name, size_t nlen, const char *value,
+                         size_t vlen);
 
 /* Start the head: status line, Date, Connection: close. */
-void hbuf_begin(int code);
+void response_head_begin(int code);
 
 /* Empty the head, to build an interim response in it. */
-void hbuf_reset(void);
+void response_head_reset(void);
 
-/* The head's bytes so far, valid until the next hbuf_* call. */
-struct iovec hbuf_iov(void);
+/* The head's bytes so far, valid until the next response_head_* call. */
+struct iovec response_head_iov(void);
 
 /* The head is complete: final CRLF, marked as sent by the next write. */
-void hbuf_end(struct rack_conn *c);
+void response_head_end(struct rack_conn *c);
 
 /* Append the app's headers (a Hash, or anything with each) to the head,
  * noting in h what they said; h->bad and h->why tell what was invalid. */
-void head_headers(struct head *h, VALUE headers);
+void response_head_headers(struct head *h, VALUE headers);
 
-/* Write iov; on failure remember errno (the client went away: later
- * writes are skipped).  Returns false once writing failed. */
-bool response_send(struct rack_conn *c, struct iovec *iov, int cnt,
-                   int flags);
+/* End the head (response_head_end) and send it alone. */
+void response_head_send(struct rack_conn *c, int flags);
 
-/* End the head (hbuf_end) and send it alone. */
-void response_send_head(struct rack_conn *c, int flags);
-
-/* ---- response_body.c ------------------------------------------------- */
+/* ---- response_body.c ---------------------------------------------------- */
 
 /* Intern the names response_body.c calls (at boot). */
 void response_body_init(void);

@@ -1,5 +1,5 @@
 /*
- * The service worker's life (see service.h).  Like a worker it owns its
+ * The service worker's life (see service_worker.h).  Like a worker it owns its
  * signals (child_signals.h, installed before the hook, so that the app's
  * own traps win), waits on its control
  * socket without the GVL so the app's threads run, and asks for SIGTERM
@@ -30,11 +30,11 @@
 #include "core/clock.h"
 #include "core/control.h"
 #include "ruby/hooks.h"
+#include "ruby/info.h"
 #include "core/listeners.h"
 #include "core/log.h"
 #include "ruby/pfruby.h"
 #include "core/proctitle.h"
-#include "ruby/rack.h"
 #include "core/settings.h"
 #include "core/shm.h"
 
@@ -46,7 +46,7 @@ struct service_state {
 };
 
 static int
-service_setup(struct service *sv, struct service_state *st)
+service_setup(struct service_worker *sv, struct service_state *st)
 {
     int fl;
 
@@ -115,7 +115,7 @@ service_heartbeat_ms(const struct settings *s)
 /* ---- events ------------------------------------------------------------ */
 
 static void
-service_control(struct service *sv, struct service_state *st)
+service_control(struct service_worker *sv, struct service_state *st)
 {
     for (;;) {
         struct ctl_msg m;
@@ -145,7 +145,7 @@ service_control(struct service *sv, struct service_state *st)
 /* Once reparented to the monitor, ask for SIGTERM when it dies (as a
  * worker does; see worker_parent_death). */
 static void
-service_parent_death(struct service *sv, struct service_state *st)
+service_parent_death(struct service_worker *sv, struct service_state *st)
 {
     if (st->pdeath || sv->monitor_pid <= 0 ||
         getppid() != sv->monitor_pid)
@@ -161,7 +161,7 @@ service_parent_death(struct service *sv, struct service_state *st)
 
 /* Wait once and handle what woke it up. */
 static void
-service_step(struct service *sv, struct service_state *st)
+service_step(struct service_worker *sv, struct service_state *st)
 {
     struct service_wait w = {
         sv->slot, (int64_t)(sv->settings->timeout * 1e9),
@@ -192,7 +192,7 @@ service_step(struct service *sv, struct service_state *st)
 }
 
 static void
-service_loop(struct service *sv, struct service_state *st)
+service_loop(struct service_worker *sv, struct service_state *st)
 {
     while (!st->stop) {
         if (child_signals_stop())
@@ -207,7 +207,7 @@ service_loop(struct service *sv, struct service_state *st)
 
 /* before_service_worker_ready; returns 0, or the exit status. */
 static int
-service_ready_hook(struct service *sv, struct service_state *st)
+service_ready_hook(struct service_worker *sv, struct service_state *st)
 {
     int status = 1;
     int r;
@@ -225,7 +225,7 @@ service_ready_hook(struct service *sv, struct service_state *st)
 }
 
 static int
-service_report_ready(struct service *sv)
+service_report_ready(struct service_worker *sv)
 {
     struct ctl_msg ready = {CTL_READY, CTL_NR_SERVICE, sv->generation, 0,
                             0};
@@ -243,11 +243,11 @@ service_report_ready(struct service *sv)
 
 /* Stopping: the exit hook gets a fresh timeout + cleanup_timeout. */
 static void
-service_exit_hook(struct service *sv, struct service_state *st)
+service_exit_hook(struct service_worker *sv, struct service_state *st)
 {
     int64_t timeout = (int64_t)(sv->settings->timeout * 1e9);
 
-    rack_info_shutting_down();
+    info_shutting_down();
     proctitle_set("pitchfork (gen:%u) service - stopping", sv->generation);
     atomic_store(&sv->slot->state, SHM_STOPPING);
     atomic_store(&sv->slot->deadline_ns, clock_now_ns() + timeout);
@@ -255,7 +255,7 @@ service_exit_hook(struct service *sv, struct service_state *st)
 }
 
 int
-service_run(struct service *sv)
+service_worker_run(struct service_worker *sv)
 {
     struct service_state st = {-1, false, false, Qnil};
     int status = 1;

@@ -8,8 +8,8 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#ifndef PITCHFORK_SERVICE_H
-#define PITCHFORK_SERVICE_H
+#ifndef PITCHFORK_SERVICE_WORKER_H
+#define PITCHFORK_SERVICE_WORKER_H
 
 #include <sys/types.h>
 
@@ -17,7 +17,7 @@ struct listeners;
 struct settings;
 struct shm_slot;
 
-struct service {
+struct service_worker {
     unsigned generation;
     int ctl_fd;                      /* SEQPACKET to the monitor */
     struct listeners *ls;            /* closed: it never accepts */
@@ -33,6 +33,6 @@ struct service {
  * before_service_worker_exit.  Returns the exit status: 0 after a stop,
  * 1 (or the hook's exit status) when the ready hook failed or exited.
  */
-int service_run(struct service *sv);
+int service_worker_run(struct service_worker *sv);
 
 #endif

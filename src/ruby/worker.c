@@ -1,13 +1,18 @@
 /*
- * A worker's loop and one connection's life: its signals on a self-pipe
- * (child_signals.h); epoll over the listeners
- * (EPOLLEXCLUSIVE), the control socket and the self-pipe, waited without
- * the GVL; accept4, read and parse the head, serve with the Rack app,
- * close; the shared slot kept current (state, requests, deadline).
+ * A worker's loop: its signals on a self-pipe (child_signals.h); epoll
+ * over the listeners (EPOLLEXCLUSIVE), the control socket and the
+ * self-pipe, waited without the GVL; accept4, then each connection handed
+ * to connection_serve(); the shared slot kept current (state, requests,
+ * deadline) and the after_request_complete hook run.
  *
- * Signals (RUBY-EMBEDDING.md section 5): TERM and QUIT finish the request
- * and exit, INT exits at once, the other signals the
- * server owns are ignored here.  CHLD and VTALRM stay Ruby's.
+ * Signals: when it starts, Ruby installs handlers (without SA_RESTART)
+ * for INT, HUP, QUIT, TERM, ALRM, USR1 and USR2 that raise Ruby
+ * exceptions; the worker installs its own, which only write to its
+ * self-pipe, so that even a signal delivered to an app thread ends the
+ * wait without an exception.  TERM and QUIT finish the request and exit,
+ * INT exits at once, the other signals the server owns are ignored here.
+ * CHLD and VTALRM stay Ruby's: its waitpid needs its SIGCHLD handler, and
+ * Thread#raise interrupts a wait without the GVL with SIGVTALRM.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -17,13 +22,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -35,22 +36,22 @@
 #include "core/child_signals.h"
 #include "core/clock.h"
 #include "core/control.h"
-#include "ruby/hooks.h"
 #include "core/listeners.h"
 #include "core/log.h"
-#include "ruby/pfruby.h"
 #include "core/proctitle.h"
-#include "ruby/rack.h"
 #include "core/settings.h"
 #include "core/shm.h"
+#include "ruby/connection.h"
+#include "ruby/hooks.h"
+#include "ruby/info.h"
+#include "ruby/pfruby.h"
+#include "ruby/rack_env.h"
+#include "ruby/rack_io.h"
 
 #define WORKER_EVENTS 16
 #define WORKER_ACCEPT_BATCH 16   /* accepts before looking at epoll again */
-#define WORKER_BUF_INITIAL (16 * 1024)
-#define WORKER_BUF_SLACK (16 * 1024) /* body bytes read with a full head */
 #define EV_CTL 0xfffffff0u
 #define EV_PIPE 0xfffffff1u
-
 
 /* What the loop keeps between requests. */
 struct worker_state {
@@ -61,9 +62,7 @@ struct worker_state {
     bool error;       /* unrecoverable: exit with an error */
     bool pdeath;      /* PR_SET_PDEATHSIG is set */
     uint64_t titled;  /* request count shown in the title */
-    char *buf;        /* request head buffer */
-    size_t cap;
-    struct http_header headers[HTTP_DEFAULT_MAX_HEADERS];
+    struct connection_buf cb; /* lent to each connection in turn */
 };
 
 /* ---- setup -------------------------------------------------------------- */
@@ -128,7 +127,7 @@ worker_ruby_setup(VALUE arg)
     struct worker *w = (struct worker *)arg;
     VALUE worker_obj, timeout_obj;
 
-    rack_info_worker(w, &worker_obj, &timeout_obj);
+    info_worker_start(w, &worker_obj, &timeout_obj);
     rack_env_worker_init(w->ls, worker_obj, timeout_obj);
     return Qnil;
 }
@@ -140,12 +139,8 @@ worker_setup(struct worker *w, struct worker_state *ws)
 
     ws->epfd = -1;
     ws->pipe_rd = -1;
-    ws->cap = WORKER_BUF_INITIAL;
-    ws->buf = malloc(ws->cap);
-    if (ws->buf == NULL) {
-        log_syserr("malloc request buffer");
+    if (connection_buf_init(&ws->cb) < 0)
         return -1;
-    }
     if (child_signals_setup(&ws->pipe_rd) < 0 ||
         worker_epoll_setup(w, ws) < 0)
         return -1;
@@ -161,7 +156,7 @@ worker_teardown(struct worker_state *ws)
     child_signals_teardown(ws->pipe_rd);
     if (ws->epfd >= 0 && close(ws->epfd) < 0)
         log_syswarn("close epoll fd");
-    free(ws->buf);
+    connection_buf_free(&ws->cb);
 }
 
 /* ---- the slot and the title --------------------------------------------- */
@@ -174,7 +169,7 @@ worker_slot_state(struct worker *w, enum shm_state st, int64_t deadline)
 {
     if (w->slot == NULL)
         return;
-    if (deadline == 0 && rack_info_timed_out())
+    if (deadline == 0 && info_timed_out())
         deadline = atomic_load(&w->slot->deadline_ns);
     atomic_store(&w->slot->deadline_ns, deadline);
     atomic_store(&w->slot->state, (uint32_t)st);
@@ -222,7 +217,7 @@ worker_control(struct worker *w, struct worker_state *ws)
         }
         if (m.type == CTL_STOP) {
             ws->stop = true;
-            rack_info_shutting_down();
+            info_shutting_down();
         } else if (m.type == CTL_PROMOTE) {
             ws->promote = true;
         } else {
@@ -280,140 +275,6 @@ worker_wait(struct worker_state *ws, struct worker_wait *ww)
 
 /* ---- one connection ----------------------------------------------------- */
 
-/* Read until the head is parsed.  Returns 1 (parsed), 0 (closed before
- * a byte), -1 (read error or timeout, errno), -2 (EOF mid-head), -3 (parse
- * error, or a bad Host, in c->parser.error). */
-static int
-worker_read_head(struct worker_state *ws, struct rack_conn *c)
-{
-    size_t limit = c->parser.limits.max_header_bytes + WORKER_BUF_SLACK;
-
-    for (;;) {
-        ssize_t n;
-        int r;
-
-        if (c->len == ws->cap) {
-            size_t cap = ws->cap * 2 > limit ? limit : ws->cap * 2;
-            char *p;
-
-            if (cap <= ws->cap) {
-                c->parser.error = HTTP_E_HEADERS_TOO_LARGE;
-                return -3;
-            }
-            if ((p = realloc(ws->buf, cap)) == NULL) {
-                log_syserr("realloc request buffer to %zu bytes", cap);
-                return -1;
-            }
-            ws->buf = c->buf = p;
-            ws->cap = cap;
-        }
-        n = rack_io_read(c->fd, c->buf + c->len, ws->cap - c->len);
-        if (n <= 0)
-            return n == 0 ? (c->len == 0 ? 0 : -2) : -1;
-        c->len += (size_t)n;
-        r = http_parser_execute(&c->parser, c->buf, c->len);
-        if (r == 1)
-            c->parser.error =
-                http_host_check(&c->parser.req, c->buf);
-        if (r != 0)
-            return r == 1 && c->parser.error == HTTP_OK ? 1 : -3;
-    }
-}
-
-static void
-worker_bad_request(struct rack_conn *c)
-{
-    char esc[512], body[128];
-    enum http_error e = c->parser.error;
-    int status = http_parser_error_status(e);
-
-    log_escape(esc, sizeof(esc), c->buf, c->len < 120 ? c->len : 120);
-    log_info("bad request (%d %s) from a client: \"%s\"", status,
-             http_parser_error_str(e), esc);
-    snprintf(body, sizeof(body), "%s\n", http_parser_error_str(e));
-    response_error(c, status, body);
-}
-
-/* A UNIX stream peer that closed its end sets both shutdown bits on ours:
- * poll() reports POLLHUP (a peer that only shut down writing does not). */
-static bool
-worker_unix_peer_gone(const struct rack_conn *c)
-{
-    struct pollfd p = {.fd = c->fd, .events = 0};
-
-    if (poll(&p, 1, 0) < 0) {
-        log_sys(LOGL_DEBUG, "poll a UNIX client for POLLHUP");
-        return false;
-    }
-    return (p.revents & POLLHUP) != 0;
-}
-
-/*
- * check_client_connection: a client that gave up waiting in the listen
- * queue is not worth calling the app for, as upstream does.  A TCP
- * connection is gone when its state is closing (CLOSE_WAIT and later), a
- * UNIX one when its peer closed it.
- */
-static bool
-worker_client_gone(const struct rack_conn *c)
-{
-    struct tcp_info ti;
-    socklen_t len = sizeof(ti);
-
-    if (c->listener == NULL)
-        return false;
-    if (c->listener->family == AF_UNIX)
-        return worker_unix_peer_gone(c);
-    if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0) {
-        log_sys(LOGL_DEBUG, "getsockopt TCP_INFO");
-        return false;
-    }
-    switch (ti.tcpi_state) {
-    case TCP_CLOSE_WAIT:
-    case TCP_TIME_WAIT:
-    case TCP_CLOSE:
-    case TCP_LAST_ACK:
-    case TCP_CLOSING:
-        return true;
-    }
-    return false;
-}
-
-struct worker_request {
-    struct worker *w;
-    struct worker_state *ws;
-    struct rack_conn *c;
-    enum response_result result;
-};
-
-static VALUE
-worker_request_body(VALUE arg)
-{
-    struct worker_request *rq = (struct worker_request *)arg;
-    struct rack_conn *c = rq->c;
-    int r = worker_read_head(rq->ws, c);
-
-    if (r == 1 && rq->w->settings->check_client_connection &&
-        worker_client_gone(c)) {
-        log_info("client gone before the app was called: %.*s not served",
-                 (int)c->parser.req.target.len > 200
-                     ? 200 : (int)c->parser.req.target.len,
-                 c->buf + c->parser.req.target.off);
-    } else if (r == 1) {
-        rq->result = response_serve(c, rq->w->app);
-    } else if (r == -3) {
-        worker_bad_request(c);
-    } else if (r == -1 && errno == ETIMEDOUT) {
-        log_info("timed out reading a request head (%zu bytes)", c->len);
-    } else if (r == -1) {
-        log_sys(LOGL_DEBUG, "reading a request head");
-    } else if (r == -2) {
-        log_debug("client closed the connection mid-head (%zu bytes)",
-                  c->len);
-    }
-    return Qnil;
-}
-
 /* after_request_complete(server, worker, env) for requests the app saw;
  * an exit from it stops the worker after this request. */
 static void
@@ -429,30 +290,25 @@ worker_request_complete(struct worker *w, struct worker_state *ws,
         ws->stop = true;
 }
 
-static enum response_result
+static enum connection_result
 worker_serve(struct worker *w, struct worker_state *ws, struct rack_conn *c)
 {
-    struct worker_request rq = {w, ws, c, RESPONSE_DONE};
     int64_t deadline = clock_now_ns() + (int64_t)(w->settings->timeout * 1e9);
-    VALUE exc;
+    enum connection_result r;
 
     pfruby_asan_landed(); /* forget the last request's unwinding */
     worker_slot_state(w, SHM_BUSY, deadline);
     rack_io_set_deadline(deadline);
-    http_parser_init(&c->parser, NULL, ws->headers);
-    pfruby_protect_exc(worker_request_body, (VALUE)&rq, &exc);
-    if (!NIL_P(exc))
-        pfruby_log_exception(LOGL_ERR, "serving a request", exc);
-    response_close(c);
-    response_finish(c, exc);
+    r = connection_serve(c, &ws->cb, w->app,
+                         w->settings->check_client_connection);
     rack_io_set_deadline(0);
     if (w->slot != NULL)
         atomic_fetch_add(&w->slot->requests, 1);
     worker_request_complete(w, ws, c);
-    if (rack_info_timed_out())
-        rq.result = RESPONSE_EXIT; /* SystemExit may have been rescued */
+    if (info_timed_out())
+        r = CONNECTION_EXIT; /* SystemExit may have been rescued */
     worker_slot_state(w, ws->stop ? SHM_STOPPING : SHM_IDLE, 0);
-    return rq.result;
+    return r;
 }
 
 /*
@@ -467,14 +323,11 @@ worker_accept(struct worker *w, struct worker_state *ws, size_t i)
     const struct listener *l = &w->ls->l[i];
 
     for (int k = 0; k < WORKER_ACCEPT_BATCH; k++) {
-        struct rack_conn c = {.listener = l, .listener_index = (int)i,
-                              .peerlen = sizeof(c.peer), .buf = ws->buf,
-                              .env = Qnil, .input = Qnil, .io = Qnil,
-                              .status = Qnil, .headers = Qnil,
-                              .error = Qnil};
+        struct rack_conn c;
 
         if (child_signals_stop() || ws->stop || ws->promote)
             return true;
+        connection_prepare(&c, l, (int)i);
         c.fd = accept4(l->fd, (struct sockaddr *)&c.peer, &c.peerlen,
                        SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (c.fd < 0) {
@@ -491,7 +344,7 @@ worker_accept(struct worker *w, struct worker_state *ws, size_t i)
             }
             return true;
         }
-        if (worker_serve(w, ws, &c) == RESPONSE_EXIT) {
+        if (worker_serve(w, ws, &c) == CONNECTION_EXIT) {
             log_event(LOGL_INFO, "exit", NULL,
                       "the app asked to exit (SystemExit or a signal)");
             return false;
@@ -537,11 +390,11 @@ worker_loop(struct worker *w, struct worker_state *ws)
 
         /* The soft timeout's SystemExit may land after the request, in
          * a wait, where nothing else would end the worker. */
-        if (rack_info_timed_out())
+        if (info_timed_out())
             return WORKER_EXIT_OK;
         if (child_signals_stop() && !ws->stop) {
             ws->stop = true;
-            rack_info_shutting_down();
+            info_shutting_down();
         }
         if (ws->error)
             return WORKER_EXIT_ERROR;
@@ -587,6 +440,6 @@ worker_run(struct worker *w)
     else
         worker_slot_state(w, SHM_STOPPING, 0);
     worker_teardown(&ws);
-    rack_info_worker_done();
+    info_worker_done();
     return r;
 }
