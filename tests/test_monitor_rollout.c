@@ -23,12 +23,14 @@
 /* Run the rollout to its end as the loop would: reap the workers told
  * to stop, let the mold answer their spawn requests, tick.  Returns the
  * rounds it took; *most_down is the most workers down after any tick;
- * *early is set when READY=1 came before every worker ran gen. */
+ * *early is set when a worker was told to stop while the replacements
+ * of others were not ready, or READY=1 came before every worker ran
+ * gen.  Every spawn request since fx_init() is answered, once. */
 static int
 roll(struct monitor *m, unsigned gen, int64_t now, int *most_down,
      bool *early)
 {
-    int seen = 0, rounds = 0; /* from the first event: each request */
+    int seen = 0, rounds = 0;
 
     *most_down = fx_down(m);
     *early = false;

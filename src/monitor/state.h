@@ -9,10 +9,11 @@
  * READY=1, replacing older workers), service_supervisor.c (the service
  * worker), workers.c (the worker slots and their timeouts), refork.c
  * (promotions), molds.c (the current and the next mold), and monitor.c,
- * the loop on top.  None of them reads the clock: the loop passes the
- * time in.  None of them calls the system directly: they go through
- * m->ops, which is system_ops.c in the server and recorders in the unit
- * tests.
+ * the loop on top.  Below the loop, none reads the clock (the loop passes
+ * the time in) or acts on a process, a socket or systemd directly: they
+ * go through m->ops, which is system_ops.c in the server and recorders
+ * in the unit tests.  (They do read the cgroup files, /proc and socket
+ * queue lengths.)
  *
  * SPDX-License-Identifier: MIT
  */
