@@ -1,8 +1,7 @@
 /*
- * The monitor's health duties besides supervision: worker memory caps
- * (PITCHFORK_WORKER_MEMORY_MAX), a refork when the cgroup nears its
- * memory limit, the STATUS= line with the listen-queue depth, and the
- * RELOADING=1 ... READY=1 and EXTEND_TIMEOUT_USEC= notifications.
+ * The fleet's health, seen from the monitor: worker memory caps
+ * (worker_memory_max, or "auto" from the cgroup limit) and the STATUS=
+ * line with the listen-queue depth.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -22,13 +21,16 @@ void health_mold_ready(struct monitor *m, const struct child *mold);
  * again. */
 void health_workers_changed(struct monitor *m);
 
-/* Send STATUS= now (after an event; health_tick() refreshes it). */
+/* Send STATUS= now (after an event; health_status_refresh() keeps it
+ * current). */
 void health_status(struct monitor *m);
 
+/* Send STATUS= again when it changed (once a second). */
+void health_status_refresh(struct monitor *m);
+
 /* Every loop tick (about 100 ms): read one or a few workers' private
- * memory round-robin and recycle those over the cap; once a second,
- * refresh STATUS=, check the cgroup's memory pressure and extend
- * systemd's timeout during a slow boot, reload or refork. */
-void health_tick(struct monitor *m, int64_t now);
+ * memory round-robin, and replace those over the cap after their
+ * request. */
+void health_tick(struct monitor *m);
 
 #endif

@@ -1,25 +1,27 @@
 /*
- * Refork, reload and rollout policy of the monitor.
- *
- * Refork: a warm worker of the current generation is promoted (it
- * finishes its request and becomes the next mold); reload (HUP): a
- * brand-new mold boots from the code on disk.  Either way, once the next
- * mold reports ready it becomes current, the old mold is told to stop,
- * and the older workers are replaced at most refork_max_unavailable at a
- * time, so capacity never drops by more than that.
+ * Reforking: a warm worker of the current generation is promoted (it
+ * finishes its request and becomes the next mold, whose workers share
+ * its warmed-up memory).  Triggers: a generation's refork_after request
+ * count, USR2, the death of the mold (when reforking is on), and the
+ * cgroup's working set within 10% of its memory limit (reforking
+ * re-shares memory).  What follows a promotion, the next mold's
+ * readiness and the rollout, is molds.c's and rollout.c's.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "config.h"
 
-#include <stdio.h>
-#include <string.h>
+#include "monitor/refork.h"
 
+#include <stdio.h>
+
+#include "core/cgroup.h"
 #include "core/clock.h"
 #include "core/control.h"
 #include "core/log.h"
-#include "monitor/monitor_internal.h"
-#include "core/sdnotify.h"
+#include "monitor/children.h"
+#include "monitor/health.h"
+#include "monitor/state.h"
 
 /* The request count that triggers the refork of generation gen, or 0. */
 static uint64_t
@@ -34,18 +36,29 @@ refork_threshold(const struct monitor *m, unsigned gen)
     return s->refork_repeat_last ? s->refork_after[s->nrefork_after - 1] : 0;
 }
 
+/* Up and of the current generation (the memory trigger's choice). */
 static bool
-refork_eligible(const struct monitor *m, int nr)
+refork_current(const struct monitor *m, int nr)
 {
     const struct child *w = &m->workers[nr];
 
-    return w->pid > 0 && w->ready && !w->stopping && w->ctl_fd >= 0 &&
-           w->generation == m->generation &&
+    return w->pid > 0 && w->ready && !w->stopping &&
+           w->generation == m->generation;
+}
+
+/* Current, reachable and not marked fork-unsafe by the application. */
+static bool
+refork_eligible(const struct monitor *m, int nr)
+{
+    return refork_current(m, nr) && m->workers[nr].ctl_fd >= 0 &&
            !atomic_load(&m->slots[nr].fork_unsafe);
 }
 
-int
-refork_promote(struct monitor *m, int nr, const char *why)
+/* Promote worker nr to be the next mold (it finishes its request
+ * first); why goes to the log.  Returns 0, or -1 when it is not eligible
+ * or cannot be told. */
+static int
+refork_promote(struct monitor *m, int nr, const char *why, int64_t now)
 {
     struct child *w = &m->workers[nr];
     struct ctl_msg msg = {CTL_PROMOTE, nr, m->next_gen, 0, 0};
@@ -56,7 +69,7 @@ refork_promote(struct monitor *m, int nr, const char *why)
     atomic_store(&m->slots[nr].generation, m->next_gen);
     /* The slot goes to a new worker: keep the count for STATUS. */
     m->requests_retired += atomic_load(&m->slots[nr].requests);
-    if (control_send(w->ctl_fd, &msg, NULL, 0) < 0) {
+    if (m->ops->send(m, w->ctl_fd, &msg) < 0) {
         log_syswarn("tell worker %d to become the mold", nr);
         return -1;
     }
@@ -69,13 +82,13 @@ refork_promote(struct monitor *m, int nr, const char *why)
     m->next_mold.promoting = true;
     m->promoted_nr = nr;
     m->next_mold.generation = m->next_gen++;
-    m->next_mold.spawn_ns = clock_now_ns();
-    if (monitor_epoll_retag(m, w->ctl_fd, TAG_NEXT_MOLD, 0) < 0)
-        monitor_close_child(m, &m->next_mold);
+    m->next_mold.spawn_ns = now;
+    if (m->ops->watch(m, w->ctl_fd, TAG_NEXT_MOLD, 0) < 0)
+        children_close(m, &m->next_mold);
     /* The slot stays reserved until the new mold can fill it. */
-    *w = (struct child){0, -1, 0, false, 0, false, false, false, 0, 0};
+    children_clear(w);
     w->spawn_ns = -1;
-    monitor_status(m);
+    health_status(m);
     return 0;
 }
 
@@ -84,7 +97,7 @@ refork_promotion_overdue(struct monitor *m, int64_t now)
 {
     struct child *c = &m->next_mold;
     const struct shm_slot *slot = &m->slots[m->promoted_nr];
-    int64_t grace = (int64_t)(m->s->cleanup_timeout * NS_PER_SEC);
+    int64_t grace = (int64_t)(m->s->cleanup_timeout * CLOCK_NS_PER_SEC);
     int64_t dl;
 
     if (c->pid <= 0 || !c->promoting || c->killed ||
@@ -95,16 +108,19 @@ refork_promotion_overdue(struct monitor *m, int64_t now)
     return dl > 0 && now > dl + grace;
 }
 
-/* The eligible worker that served the most requests, or -1. */
+/* The worker that served the most requests among the eligible ones (or
+ * among the current ones, when eligible is false), skipping worker skip;
+ * -1 when there is none. */
 static int
-refork_busiest(const struct monitor *m)
+refork_busiest(const struct monitor *m, bool eligible, int skip)
 {
     int best = -1;
     uint64_t most = 0;
 
     for (int i = 0; i < m->nworkers; i++) {
         uint64_t r = atomic_load(&m->slots[i].requests);
-        if (refork_eligible(m, i) && (best < 0 || r > most)) {
+        bool ok = eligible ? refork_eligible(m, i) : refork_current(m, i);
+        if (ok && i != skip && (best < 0 || r > most)) {
             best = i;
             most = r;
         }
@@ -113,7 +129,7 @@ refork_busiest(const struct monitor *m)
 }
 
 void
-refork_manual(struct monitor *m)
+refork_manual(struct monitor *m, int64_t now)
 {
     int best;
 
@@ -121,138 +137,38 @@ refork_manual(struct monitor *m)
         log_warn("USR2: a refork or reload is already in progress");
         return;
     }
-    best = refork_busiest(m);
-    if (best < 0 || refork_promote(m, best, "USR2") < 0)
+    best = refork_busiest(m, true, -1);
+    if (best < 0 || refork_promote(m, best, "USR2", now) < 0)
         log_warn("USR2: no worker of gen %u can be promoted (none ready, "
                  "or all called no_longer_fork_safe!)",
                  m->generation);
 }
 
 int
-refork_replace_mold(struct monitor *m)
+refork_replace_mold(struct monitor *m, int64_t now)
 {
     int best;
 
     if (m->s->nrefork_after == 0 || m->next_mold.pid != 0)
         return -1;
-    best = refork_busiest(m);
-    return best < 0 ? -1 : refork_promote(m, best, "the mold died");
+    best = refork_busiest(m, true, -1);
+    return best < 0 ? -1 : refork_promote(m, best, "the mold died", now);
 }
 
 void
-refork_reload(struct monitor *m)
+refork_backoff(struct monitor *m, int64_t now)
 {
-    if (m->next_mold.pid != 0) {
-        log_warn("HUP: a refork or reload is already in progress");
-        return;
-    }
-    log_event(LOGL_INFO, "reload", NULL,
-              "reloading: booting a new mold from the application on disk");
-    sdnotify_reloading();
-    m->reloading = true;
-    if (monitor_boot_mold(m, &m->next_mold) < 0)
-        refork_failed(m, "could not be forked");
-}
-
-/* Workers whose slot was reserved for a promotion can be spawned again. */
-static void
-refork_release_slots(struct monitor *m)
-{
-    for (int i = 0; i < m->hiwater; i++)
-        if (m->workers[i].pid == 0)
-            m->workers[i].spawn_ns = 0;
+    m->refork_not_before =
+        now + (int64_t)(m->s->spawn_timeout * CLOCK_NS_PER_SEC);
 }
 
 void
-refork_mold_ready(struct monitor *m)
-{
-    struct child old = m->mold;
-
-    if (old.pid > 0) {
-        monitor_send(m, &old, CTL_STOP);
-        monitor_close_child(m, &old);
-    }
-    m->mold = m->next_mold;
-    m->next_mold =
-        (struct child){0, -1, 0, false, 0, false, false, false, 0, 0};
-    if (monitor_epoll_retag(m, m->mold.ctl_fd, TAG_MOLD, 0) < 0)
-        monitor_close_child(m, &m->mold);
-    m->generation = m->mold.generation;
-    m->rollout_gen = m->generation;
-    log_event(LOGL_INFO, m->reloading ? "reload" : "refork", NULL,
-              "mold pid %ld is now gen %u; replacing older workers",
-              (long)m->mold.pid, m->generation);
-    refork_release_slots(m);
-    monitor_service_mold_changed(m);
-    monitor_request_workers(m);
-    monitor_status(m);
-}
-
-void
-refork_failed(struct monitor *m, const char *how)
-{
-    int64_t backoff = (int64_t)(m->s->spawn_timeout * NS_PER_SEC);
-
-    log_event(LOGL_ERR, m->reloading ? "reload" : "refork", NULL,
-              "the next mold %s before it was ready; gen %u keeps serving",
-              how, m->generation);
-    if (m->reloading)
-        sdnotify("READY=1");
-    m->reloading = false;
-    m->refork_not_before = clock_now_ns() + backoff;
-    refork_release_slots(m);
-    /* The mold died meanwhile: without one nothing can be respawned. */
-    if (m->mold.pid == 0 && !m->stopping)
-        monitor_boot_mold(m, &m->mold);
-    monitor_request_workers(m);
-    monitor_status(m);
-}
-
-static int
-refork_max_unavailable(const struct monitor *m)
-{
-    if (m->s->refork_max_unavailable > 0)
-        return m->s->refork_max_unavailable;
-    return (m->nworkers + 9) / 10;
-}
-
-/* Stop older workers, keeping at most max_unavailable workers down. */
-static void
-refork_rollout(struct monitor *m)
-{
-    int down = 0, old = 0;
-
-    for (int i = 0; i < m->nworkers; i++) {
-        const struct child *w = &m->workers[i];
-        down += !(w->pid > 0 && w->ready && !w->stopping);
-        old += w->pid > 0 && w->generation < m->rollout_gen;
-    }
-    for (int i = 0; i < m->nworkers && down < refork_max_unavailable(m);
-         i++) {
-        struct child *w = &m->workers[i];
-        if (w->pid > 0 && w->ready && !w->stopping &&
-            w->generation < m->rollout_gen) {
-            monitor_tell_stop(m, w);
-            down++;
-        }
-    }
-    /* Not before the new mold serves: until then rollout_gen is old. */
-    if (old == 0 && down == 0 && m->reloading && m->next_mold.pid == 0) {
-        m->reloading = false;
-        log_event(LOGL_INFO, "ready", NULL,
-                  "reload done: every worker is gen %u", m->generation);
-        sdnotify("READY=1");
-    }
-}
-
-/* Promote the first worker past its generation's refork_after. */
-static void
-refork_auto(struct monitor *m)
+refork_tick(struct monitor *m, int64_t now)
 {
     uint64_t limit = refork_threshold(m, m->generation);
 
     if (limit == 0 || m->next_mold.pid != 0 || !m->mold.ready ||
-        clock_now_ns() < m->refork_not_before)
+        now < m->refork_not_before)
         return;
     for (int i = 0; i < m->nworkers; i++) {
         if (refork_eligible(m, i) &&
@@ -260,15 +176,53 @@ refork_auto(struct monitor *m)
             char why[64];
             snprintf(why, sizeof(why), "served %llu requests",
                      (unsigned long long)limit);
-            refork_promote(m, i, why);
+            refork_promote(m, i, why, now);
             return;
         }
     }
 }
 
-void
-refork_tick(struct monitor *m)
+/* Promote the busiest current worker, or the next busiest when that one
+ * cannot be; why goes to the log. */
+static void
+refork_for_memory(struct monitor *m, const char *why, int64_t now)
 {
-    refork_rollout(m);
-    refork_auto(m);
+    int nr = refork_busiest(m, false, -1);
+
+    if (nr < 0 || (refork_promote(m, nr, why, now) < 0 &&
+                   ((nr = refork_busiest(m, false, nr)) < 0 ||
+                    refork_promote(m, nr, why, now) < 0)))
+        log_warn("no worker of gen %u can be promoted for a refork",
+                 m->generation);
+}
+
+void
+refork_pressure(struct monitor *m, int64_t now)
+{
+    struct cgroup_limits cg;
+    uint64_t limit, used;
+    char why[96];
+
+    if (m->s->nrefork_after == 0 || m->next_mold.pid != 0 || !m->mold.ready ||
+        now < m->pressure_not_before || cgroup_read_self(&cg) < 0)
+        return;
+    limit =
+        cg.memory_high != CGROUP_UNLIMITED ? cg.memory_high : cg.memory_max;
+    used = cgroup_working_set(&cg);
+    if (limit == CGROUP_UNLIMITED || used < limit / 10 * 9)
+        return;
+    m->pressure_not_before =
+        now + (int64_t)(m->s->spawn_timeout * CLOCK_NS_PER_SEC);
+    log_event(LOGL_WARN, "memory",
+              LOG_FIELDS(LOG_UINT("CGROUP_MEMORY_CURRENT", cg.memory_current),
+                         LOG_UINT("CGROUP_MEMORY_INACTIVE_FILE",
+                                  cg.memory_inactive_file),
+                         LOG_UINT("CGROUP_MEMORY_LIMIT", limit)),
+              "the cgroup uses %llu of %llu bytes, not counting %llu of "
+              "inactive page cache: reforking to re-share memory",
+              (unsigned long long)used, (unsigned long long)limit,
+              (unsigned long long)cg.memory_inactive_file);
+    snprintf(why, sizeof(why), "memory in use %llu near %llu",
+             (unsigned long long)used, (unsigned long long)limit);
+    refork_for_memory(m, why, now);
 }

@@ -9,6 +9,8 @@
  */
 #include "config.h"
 
+#include "monitor/mold_hooks.h"
+
 #include <errno.h>
 #include <linux/sockios.h>
 #include <stdbool.h>
@@ -16,16 +18,16 @@
 
 #include "core/control.h"
 #include "core/log.h"
-#include "monitor/monitor_internal.h"
+#include "monitor/state.h"
 
 /* Queued bytes above which hook messages are dropped: the socket keeps
  * room for the spawn requests, and a mold slow in a hook never blocks
  * the monitor. */
-#define MONITOR_HOOKS_MAX_QUEUED (32 * 1024)
+#define MOLD_HOOKS_MAX_QUEUED (32 * 1024)
 
 /* True when the mold's socket has room to spare. */
 static bool
-monitor_hooks_room(struct monitor *m)
+mold_hooks_room(struct monitor *m)
 {
     int queued = 0;
 
@@ -33,7 +35,7 @@ monitor_hooks_room(struct monitor *m)
         log_syswarn("ioctl SIOCOUTQ on the mold's control socket");
         return false;
     }
-    if (queued <= MONITOR_HOOKS_MAX_QUEUED)
+    if (queued <= MOLD_HOOKS_MAX_QUEUED)
         return true;
     log_warn("the mold is not reading its control socket (%d bytes "
              "queued): a hook is not run",
@@ -42,40 +44,39 @@ monitor_hooks_room(struct monitor *m)
 }
 
 static void
-monitor_hooks_tell(struct monitor *m, uint32_t type, uint32_t bit, int nr,
-                   const struct child *w, uint64_t arg)
+mold_hooks_tell(struct monitor *m, uint32_t type, uint32_t bit, int nr,
+                const struct child *w, uint64_t arg)
 {
     struct ctl_msg msg = {type, nr, 0, 0, arg};
 
     if (m->mold.pid <= 0 || !m->mold.ready || m->mold.ctl_fd < 0 ||
-        m->stopping || (m->mold.hooks & bit) == 0 || !monitor_hooks_room(m))
+        m->stopping || (m->mold.hooks & bit) == 0 || !mold_hooks_room(m))
         return;
     if (w != NULL) {
         msg.generation = w->generation;
         msg.pid = w->pid;
     }
-    if (control_send(m->mold.ctl_fd, &msg, NULL, 0) < 0 && errno != EPIPE)
+    if (m->ops->send(m, m->mold.ctl_fd, &msg) < 0 && errno != EPIPE)
         log_syswarn("tell the mold about worker %d (message %u)", nr, type);
 }
 
 void
-monitor_hooks_ready(struct monitor *m)
+mold_hooks_ready(struct monitor *m)
 {
-    monitor_hooks_tell(m, CTL_MONITOR_READY, CTL_HOOK_MONITOR_READY, -1,
-                       NULL, 0);
+    mold_hooks_tell(m, CTL_MONITOR_READY, CTL_HOOK_MONITOR_READY, -1, NULL,
+                    0);
 }
 
 void
-monitor_hooks_worker_exited(struct monitor *m, int nr, const struct child *w,
-                            int wait_status)
+mold_hooks_worker_exited(struct monitor *m, int nr, const struct child *w,
+                         int wait_status)
 {
-    monitor_hooks_tell(m, CTL_WORKER_EXITED, CTL_HOOK_WORKER_EXITED, nr, w,
-                       (uint64_t)(unsigned)wait_status);
+    mold_hooks_tell(m, CTL_WORKER_EXITED, CTL_HOOK_WORKER_EXITED, nr, w,
+                    (uint64_t)(unsigned)wait_status);
 }
 
 void
-monitor_hooks_hard_timeout(struct monitor *m, int nr, const struct child *w)
+mold_hooks_hard_timeout(struct monitor *m, int nr, const struct child *w)
 {
-    monitor_hooks_tell(m, CTL_HARD_TIMEOUT, CTL_HOOK_HARD_TIMEOUT, nr, w,
-                       0);
+    mold_hooks_tell(m, CTL_HARD_TIMEOUT, CTL_HOOK_HARD_TIMEOUT, nr, w, 0);
 }

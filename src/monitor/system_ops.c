@@ -1,0 +1,144 @@
+/*
+ * The operations the monitor's modules act through, on the real system:
+ * control messages over the children's sockets, kill(2), the loop's
+ * epoll set, forking a mold and sd_notify.  The unit tests replace this
+ * table with recorders; nothing else in src/monitor makes these calls.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include "monitor/system_ops.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/control.h"
+#include "core/log.h"
+#include "core/sdnotify.h"
+
+static int
+system_ops_send(struct monitor *m, int fd, const struct ctl_msg *msg)
+{
+    (void)m;
+    return control_send(fd, msg, NULL, 0);
+}
+
+static int
+system_ops_recv(struct monitor *m, int fd, struct ctl_msg *msg, int *fds,
+                size_t *nfds)
+{
+    (void)m;
+    return control_recv(fd, msg, fds, nfds);
+}
+
+static int
+system_ops_kill(struct monitor *m, pid_t pid, int sig)
+{
+    (void)m;
+    return kill(pid, sig);
+}
+
+static int
+system_ops_close(struct monitor *m, int fd)
+{
+    (void)m;
+    return close(fd);
+}
+
+/* EPOLL_CTL_ADD for a new socket, EPOLL_CTL_MOD for one that changes
+ * role (a promoted worker, the next mold becoming current). */
+static int
+system_ops_watch(struct monitor *m, int fd, enum monitor_tag tag, uint32_t nr)
+{
+    struct epoll_event ev = {.events = EPOLLIN,
+                             .data.u64 = ((uint64_t)tag << 32) | nr};
+
+    if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+        return 0;
+    if (errno != EEXIST) {
+        log_syserr("epoll_ctl ADD fd %d", fd);
+        return -1;
+    }
+    if (epoll_ctl(m->epfd, EPOLL_CTL_MOD, fd, &ev) < 0) {
+        log_syserr("epoll_ctl MOD fd %d", fd);
+        return -1;
+    }
+    return 0;
+}
+
+/* In a new mold: undo the monitor's signal setup and descriptors. */
+static void
+system_ops_child_reset(struct monitor *m)
+{
+    sigset_t none;
+
+    sigemptyset(&none);
+    if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+        log_syswarn("sigprocmask in the mold");
+    /* The monitor's own descriptors; nothing to report on failure. */
+    (void)close(m->sigfd);
+    (void)close(m->epfd);
+    (void)close(m->mold.ctl_fd);
+    (void)close(m->next_mold.ctl_fd);
+    (void)close(m->service.ctl_fd);
+    for (int i = 0; i < m->hiwater; i++)
+        (void)close(m->workers[i].ctl_fd);
+}
+
+static pid_t
+system_ops_fork_mold(struct monitor *m, unsigned gen, int *ctl_fd)
+{
+    int sp[2];
+    pid_t pid;
+
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+        log_syserr("socketpair for a mold");
+        return -1;
+    }
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        log_syserr("fork a mold");
+        (void)close(sp[0]); /* unused pair */
+        (void)close(sp[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        struct mold_args a = {m->s, m->ls, m->slots, sp[1], gen};
+        system_ops_child_reset(m);
+        (void)close(sp[0]); /* the monitor's end */
+        m->mold_main(&a);
+        _exit(1); /* not reached: mold_main never returns */
+    }
+    (void)close(sp[1]); /* the mold's end */
+    *ctl_fd = sp[0];
+    return pid;
+}
+
+/* RELOADING=1 goes with the MONOTONIC_USEC= that systemd 253 wants,
+ * which sdnotify_reloading() adds. */
+static void
+system_ops_notify(struct monitor *m, const char *state)
+{
+    (void)m;
+    if (strcmp(state, "RELOADING=1") == 0)
+        sdnotify_reloading();
+    else
+        sdnotify("%s", state);
+}
+
+const struct monitor_ops system_ops = {
+    .send = system_ops_send,
+    .recv = system_ops_recv,
+    .kill = system_ops_kill,
+    .close = system_ops_close,
+    .watch = system_ops_watch,
+    .fork_mold = system_ops_fork_mold,
+    .notify = system_ops_notify,
+};
