@@ -75,8 +75,7 @@ fx_send(struct monitor *m, int fd, const struct ctl_msg *msg)
 }
 
 static int
-fx_recv(struct monitor *m, int fd, struct ctl_msg *msg, int *fds,
-        size_t *nfds)
+fx_recv(struct monitor *m, int fd, struct ctl_msg *msg, int *fds, size_t *nfds)
 {
     (void)m;
     (void)fd;
@@ -238,10 +237,15 @@ fx_init(int nworkers)
     fx_settings.worker_memory_auto = false;
     fx_settings.worker_memory_max = 0;
     memset(fx_slots, 0, sizeof(fx_slots));
-    *m = (struct monitor){.s = &fx_settings, .ls = &fx_listeners,
-                          .ops = &fx_ops, .slots = fx_slots,
-                          .epfd = -1, .sigfd = -1, .nworkers = nworkers,
-                          .hiwater = nworkers, .next_gen = 1,
+    *m = (struct monitor){.s = &fx_settings,
+                          .ls = &fx_listeners,
+                          .ops = &fx_ops,
+                          .slots = fx_slots,
+                          .epfd = -1,
+                          .sigfd = -1,
+                          .nworkers = nworkers,
+                          .hiwater = nworkers,
+                          .next_gen = 1,
                           .announced_ready = true};
     fx_next_pid = FX_WORKER_PID;
     fx_next_fd = FX_WORKER_FD;

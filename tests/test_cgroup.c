@@ -39,10 +39,8 @@ test_v1(void)
     put("self1", "12:cpu,cpuacct:/system.slice/app.service\n"
                  "5:memory:/system.slice/app.service\n"
                  "0::/system.slice/app.service\n");
-    put("memory/system.slice/app.service/memory.limit_in_bytes",
-        "67108864\n");
-    put("memory/system.slice/app.service/memory.usage_in_bytes",
-        "1048576\n");
+    put("memory/system.slice/app.service/memory.limit_in_bytes", "67108864\n");
+    put("memory/system.slice/app.service/memory.usage_in_bytes", "1048576\n");
     put("cpu,cpuacct/system.slice/app.service/cpu.cfs_quota_us", "50000\n");
     put("cpu/system.slice/app.service/cpu.cfs_quota_us", "150000\n");
     put("cpu/system.slice/app.service/cpu.cfs_period_us", "100000\n");

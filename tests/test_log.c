@@ -144,20 +144,25 @@ test_lines(void)
     is_str(val(1, "MESSAGE"), "", "an empty line is an empty entry");
 
     rec_clear();
-    log_app_write(2, "#<Thread:0x1 run> terminated with exception "
-                     "(report_on_exception is true):\n", 75);
+    log_app_write(2,
+                  "#<Thread:0x1 run> terminated with exception "
+                  "(report_on_exception is true):\n",
+                  75);
     is_int(nrec, 0, "the head of a thread's report is held");
     log_app_write(2, "x.rb:1: boom (RuntimeError)\n\tfrom x.rb:2\n", 41);
     is_str(val(0, "MESSAGE"),
            "#<Thread:0x1 run> terminated with exception (report_on_exception "
            "is true):\nx.rb:1: boom (RuntimeError)\n\tfrom x.rb:2",
            "and sent with the exception: one entry");
-    log_app_write(2, "#<Thread:0x2 run> terminated with exception "
-                     "(report_on_exception is true):\n", 75);
+    log_app_write(2,
+                  "#<Thread:0x2 run> terminated with exception "
+                  "(report_on_exception is true):\n",
+                  75);
     log_app_flush(2);
     is_str(val(1, "MESSAGE"),
            "#<Thread:0x2 run> terminated with exception (report_on_exception "
-           "is true):", "flushed alone, without its newline");
+           "is true):",
+           "flushed alone, without its newline");
 }
 
 static void

@@ -27,8 +27,7 @@
  * of others were not ready, or READY=1 came before every worker ran
  * gen.  Every spawn request since fx_init() is answered, once. */
 static int
-roll(struct monitor *m, unsigned gen, int64_t now, int *most_down,
-     bool *early)
+roll(struct monitor *m, unsigned gen, int64_t now, int *most_down, bool *early)
 {
     int seen = 0, rounds = 0;
 
@@ -111,8 +110,7 @@ test_reload(void)
     is_int(most_down, 2, "never more than two workers down");
     ok(!early, "nothing stops before its replacements serve, no early "
                "READY=1");
-    is_int(fx_notified("READY=1"), 1,
-           "READY=1 once the reload is rolled out");
+    is_int(fx_notified("READY=1"), 1, "READY=1 once the reload is rolled out");
     ok(fx_logged("ready", "reload done: every worker is gen 1"),
        "logged: reload done: every worker is gen 1");
     ok(!m->reloading, "the reload is over");
@@ -182,8 +180,7 @@ test_refork(void)
     is_int(rounds, 4, "slot 2, then three older workers one at a time");
     is_int(most_down, 1, "never more than one worker down");
     ok(!early, "no early stop, no early READY=1");
-    is_int(fx_notified("READY=1"), 1,
-           "READY=1 once the refork is rolled out");
+    is_int(fx_notified("READY=1"), 1, "READY=1 once the refork is rolled out");
     ok(fx_logged("ready", "refork done: every worker is gen 1"),
        "logged: refork done: every worker is gen 1");
     rollout_refork_tick(m);

@@ -119,8 +119,7 @@ test_spawn_timeout(void)
     is_int(fx_logged("timeout", "worker 1 not ready within spawn_timeout"), 1,
            "1 ms past it: worker 1, never reported, timed out");
     is_int(m->spawn_errors, 1, "one spawn error");
-    ok(fx_last_sent(CTL_SPAWN) != NULL &&
-           fx_last_sent(CTL_SPAWN)->msg.nr == 1,
+    ok(fx_last_sent(CTL_SPAWN) != NULL && fx_last_sent(CTL_SPAWN)->msg.nr == 1,
        "worker 1 is asked for again");
     is_int(fx_count(FX_KILL), 0, "no process to kill");
     is_int(fx_killed(pid, SIGKILL), 0, "worker 0 still has a second");
@@ -207,8 +206,7 @@ test_promotion_overdue(void)
     molds_tick(m, dl + grace);
     is_int(fx_count(FX_KILL), 0, "at timeout + cleanup: no SIGKILL yet");
     molds_tick(m, dl + grace + FX_MS);
-    is_int(fx_killed(pid, SIGKILL), 1,
-           "1 ms past timeout + cleanup: SIGKILL");
+    is_int(fx_killed(pid, SIGKILL), 1, "1 ms past timeout + cleanup: SIGKILL");
     ok(fx_logged("kill", "passed timeout + cleanup in its last request"),
        "logged: promoted worker ... in its last request: SIGKILL");
     molds_tick(m, dl + grace + FX_SEC);

@@ -49,10 +49,13 @@ static struct {
     const char *role;
     int worker;
     unsigned generation;
-    struct log_stdfd stdfd[3];      /* indexed by fd; 0 unused */
-    struct log_partial partial[3];  /* indexed by fd; 0 unused */
-} log_state = {.journal = false, .debug = false, .role = "monitor",
-               .worker = -1, .generation = 0};
+    struct log_stdfd stdfd[3];     /* indexed by fd; 0 unused */
+    struct log_partial partial[3]; /* indexed by fd; 0 unused */
+} log_state = {.journal = false,
+               .debug = false,
+               .role = "monitor",
+               .worker = -1,
+               .generation = 0};
 
 /* True when fd is the stream JOURNAL_STREAM names ("dev:ino"). */
 static bool
@@ -135,14 +138,10 @@ static const char *
 log_level_name(enum log_level level)
 {
     switch (level) {
-    case LOGL_DEBUG:
-        return "debug";
-    case LOGL_INFO:
-        return "info";
-    case LOGL_WARN:
-        return "warn";
-    case LOGL_ERR:
-        break;
+    case LOGL_DEBUG: return "debug";
+    case LOGL_INFO: return "info";
+    case LOGL_WARN: return "warn";
+    case LOGL_ERR: break;
     }
     return "err";
 }
@@ -172,7 +171,7 @@ log_escape(char *out, size_t outsz, const char *s, size_t len)
 
 /* Whom a line is about: this process, or a child the monitor names. */
 struct log_who {
-    int worker;          /* -1: not a worker */
+    int worker;           /* -1: not a worker */
     long long generation; /* -1: none */
 };
 
@@ -232,19 +231,11 @@ log_field_value(const struct log_field *f, char *buf, size_t size)
     case LOG_FIELD_STR:
         snprintf(buf, size, "%s", f->v.s != NULL ? f->v.s : "");
         break;
-    case LOG_FIELD_INT:
-        snprintf(buf, size, "%lld", f->v.i);
-        break;
-    case LOG_FIELD_UINT:
-        snprintf(buf, size, "%llu", f->v.u);
-        break;
-    case LOG_FIELD_DOUBLE:
-        snprintf(buf, size, "%g", f->v.d);
-        break;
+    case LOG_FIELD_INT: snprintf(buf, size, "%lld", f->v.i); break;
+    case LOG_FIELD_UINT: snprintf(buf, size, "%llu", f->v.u); break;
+    case LOG_FIELD_DOUBLE: snprintf(buf, size, "%g", f->v.d); break;
     case LOG_FIELD_END:
-    default:
-        buf[0] = '\0';
-        break;
+    default: buf[0] = '\0'; break;
     }
     return buf;
 }
@@ -313,11 +304,11 @@ log_journal_send(int priority, struct log_who who, const char *event,
     memcpy(message, prefix, sizeof(prefix) - 1);
     memcpy(message + sizeof(prefix) - 1, msg, len);
     iov[n++] = (struct iovec){message, sizeof(prefix) - 1 + len};
-#define ADDF(...)                                                         \
-    do {                                                                  \
-        int w_ = snprintf(f[n], sizeof(f[n]), __VA_ARGS__);               \
-        iov[n] = (struct iovec){f[n], w_ < 0 ? 0 : strlen(f[n])};          \
-        n++;                                                              \
+#define ADDF(...)                                                             \
+    do {                                                                      \
+        int w_ = snprintf(f[n], sizeof(f[n]), __VA_ARGS__);                   \
+        iov[n] = (struct iovec){f[n], w_ < 0 ? 0 : strlen(f[n])};             \
+        n++;                                                                  \
     } while (0)
     ADDF("PRIORITY=%d", priority);
     ADDF("SYSLOG_IDENTIFIER=pitchfork");
@@ -329,8 +320,9 @@ log_journal_send(int priority, struct log_who who, const char *event,
         ADDF("PITCHFORK_GENERATION=%lld", who.generation);
     if (event != NULL)
         ADDF("PITCHFORK_EVENT=%s", event);
-    for (size_t i = 0; fields && fields[i].kind != LOG_FIELD_END &&
-                       i < LOG_FIELDS_MAX; i++) {
+    for (size_t i = 0;
+         fields && fields[i].kind != LOG_FIELD_END && i < LOG_FIELDS_MAX;
+         i++) {
         char value[224];
         ADDF("PITCHFORK_%s=%s", fields[i].name,
              log_field_value(&fields[i], value, sizeof(value)));
@@ -350,8 +342,7 @@ log_to_journal(enum log_level level, struct log_who who, const char *event,
                const struct log_field *fields, const char *msg)
 {
     /* A failed send has nowhere to be reported. */
-    (void)log_journal_send((int)level, who, event, fields, msg,
-                           strlen(msg));
+    (void)log_journal_send((int)level, who, event, fields, msg, strlen(msg));
 }
 
 static void
@@ -374,8 +365,8 @@ log_vevent(enum log_level level, struct log_who who, const char *event,
 }
 
 void
-log_event(enum log_level level, const char *event, const struct log_field *fields,
-          const char *fmt, ...)
+log_event(enum log_level level, const char *event,
+          const struct log_field *fields, const char *fmt, ...)
 {
     int saved = errno;
     va_list ap;

@@ -46,20 +46,23 @@ struct log_field {
     } v;
 };
 
-#define LOG_STR(n, x)                                                     \
+#define LOG_STR(n, x)                                                         \
     ((struct log_field){.name = (n), .kind = LOG_FIELD_STR, .v.s = (x)})
-#define LOG_INT(n, x)                                                     \
-    ((struct log_field){.name = (n), .kind = LOG_FIELD_INT,              \
+#define LOG_INT(n, x)                                                         \
+    ((struct log_field){.name = (n),                                          \
+                        .kind = LOG_FIELD_INT,                                \
                         .v.i = (long long)(x)})
-#define LOG_UINT(n, x)                                                    \
-    ((struct log_field){.name = (n), .kind = LOG_FIELD_UINT,             \
+#define LOG_UINT(n, x)                                                        \
+    ((struct log_field){.name = (n),                                          \
+                        .kind = LOG_FIELD_UINT,                               \
                         .v.u = (unsigned long long)(x)})
-#define LOG_DOUBLE(n, x)                                                  \
-    ((struct log_field){.name = (n), .kind = LOG_FIELD_DOUBLE,           \
+#define LOG_DOUBLE(n, x)                                                      \
+    ((struct log_field){.name = (n),                                          \
+                        .kind = LOG_FIELD_DOUBLE,                             \
                         .v.d = (double)(x)})
 /* A list of fields for log_event(), ended for it:
  * LOG_FIELDS(LOG_INT("CHILD_PID", pid), LOG_STR("REASON", why)). */
-#define LOG_FIELDS(...)                                                   \
+#define LOG_FIELDS(...)                                                       \
     ((const struct log_field[]){__VA_ARGS__, {.kind = LOG_FIELD_END}})
 
 /* Write f's value as text into buf (size); returns buf. */
@@ -82,8 +85,7 @@ void log_event(enum log_level level, const char *event,
  */
 void log_event_for(enum log_level level, const char *event, int worker,
                    long long generation, const struct log_field *fields,
-                   const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* Same as log_event(level, NULL, NULL, ...). */
 void log_msg(enum log_level level, const char *fmt, ...)

@@ -65,8 +65,8 @@ children_tell(struct monitor *m, struct child *c, uint32_t type)
     else if (m->ops->send(m, c->ctl_fd, &msg) == 0)
         return;
     else
-        log_syswarn("tell pid %ld (message %u); sending SIGTERM",
-                    (long)c->pid, type);
+        log_syswarn("tell pid %ld (message %u); sending SIGTERM", (long)c->pid,
+                    type);
     children_kill(m, c, SIGTERM);
 }
 

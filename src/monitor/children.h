@@ -17,16 +17,16 @@
 #include "core/log.h"
 
 struct child {
-    pid_t pid;             /* 0: no process */
-    int ctl_fd;            /* -1: none */
+    pid_t pid;  /* 0: no process */
+    int ctl_fd; /* -1: none */
     unsigned generation;
     bool ready;
-    int64_t spawn_ns;      /* when asked for or forked; 0: not pending */
-    bool killed;           /* SIGKILL sent */
-    bool stopping;         /* CTL_STOP sent */
-    bool promoting;        /* CTL_PROMOTE sent, not yet a mold */
+    int64_t spawn_ns;       /* when asked for or forked; 0: not pending */
+    bool killed;            /* SIGKILL sent */
+    bool stopping;          /* CTL_STOP sent */
+    bool promoting;         /* CTL_PROMOTE sent, not yet a mold */
     int64_t timeout_logged; /* the deadline whose soft timeout was logged */
-    uint32_t hooks;        /* a mold's CTL_HOOK_* bits, from CTL_READY */
+    uint32_t hooks;         /* a mold's CTL_HOOK_* bits, from CTL_READY */
 };
 
 struct ctl_msg;

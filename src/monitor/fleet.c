@@ -58,9 +58,9 @@ fleet_stop(struct monitor *m, bool quick, int64_t now)
     if (!m->stopping)
         m->ops->notify(m, "STOPPING=1");
     m->stopping = true;
-    m->stop_deadline =
-        now +
-        (int64_t)((m->s->timeout + m->s->cleanup_timeout) * CLOCK_NS_PER_SEC);
+    m->stop_deadline = now +
+                       (int64_t)((m->s->timeout + m->s->cleanup_timeout) *
+                                 CLOCK_NS_PER_SEC);
     if (quick) {
         fleet_kill_all(m, SIGKILL);
         return;

@@ -63,8 +63,7 @@ mold_hooks_tell(struct monitor *m, uint32_t type, uint32_t bit, int nr,
 void
 mold_hooks_ready(struct monitor *m)
 {
-    mold_hooks_tell(m, CTL_MONITOR_READY, CTL_HOOK_MONITOR_READY, -1, NULL,
-                    0);
+    mold_hooks_tell(m, CTL_MONITOR_READY, CTL_HOOK_MONITOR_READY, -1, NULL, 0);
 }
 
 void

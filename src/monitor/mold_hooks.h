@@ -16,11 +16,10 @@ void mold_hooks_ready(struct monitor *m);
 
 /* Worker nr ended with wait_status: after_worker_exit.  w is its entry
  * before it is cleared. */
-void mold_hooks_worker_exited(struct monitor *m, int nr,
-                              const struct child *w, int wait_status);
+void mold_hooks_worker_exited(struct monitor *m, int nr, const struct child *w,
+                              int wait_status);
 
 /* Worker nr got SIGKILL at timeout + cleanup: after_worker_hard_timeout. */
-void mold_hooks_hard_timeout(struct monitor *m, int nr,
-                             const struct child *w);
+void mold_hooks_hard_timeout(struct monitor *m, int nr, const struct child *w);
 
 #endif

@@ -132,8 +132,7 @@ molds_next_reaped(struct monitor *m, int st, int64_t now)
     /* A promoted worker's slot holds its last request: its requests
      * are already counted, and its deadline is not the next one's. */
     if (m->next_mold.promoting)
-        memset(&m->slots[m->promoted_nr], 0,
-               sizeof(m->slots[m->promoted_nr]));
+        memset(&m->slots[m->promoted_nr], 0, sizeof(m->slots[m->promoted_nr]));
     children_close(m, &m->next_mold);
     children_clear(&m->next_mold);
     molds_next_failed(m, how, now);

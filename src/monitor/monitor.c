@@ -116,16 +116,10 @@ static void
 monitor_signal(struct monitor *m, int sig, int64_t now)
 {
     switch (sig) {
-    case SIGCHLD:
-        monitor_reap(m, now);
-        break;
-    case SIGINT:
-        fleet_stop(m, true, now);
-        break;
+    case SIGCHLD: monitor_reap(m, now); break;
+    case SIGINT: fleet_stop(m, true, now); break;
     case SIGTERM:
-    case SIGQUIT:
-        fleet_stop(m, false, now);
-        break;
+    case SIGQUIT: fleet_stop(m, false, now); break;
     case SIGHUP:
         if (!m->stopping)
             molds_reload(m, now);
@@ -139,8 +133,7 @@ monitor_signal(struct monitor *m, int sig, int64_t now)
         if (!m->stopping)
             workers_scale(m, sig == SIGTTIN ? 1 : -1, now);
         break;
-    default:
-        log_info("ignoring signal %s", strsignal(sig));
+    default: log_info("ignoring signal %s", strsignal(sig));
     }
 }
 
@@ -237,7 +230,7 @@ monitor_loop(struct monitor *m)
 static int
 monitor_signals(struct monitor *m)
 {
-    static const int sigs[] = {SIGCHLD, SIGINT, SIGTERM, SIGQUIT, SIGHUP,
+    static const int sigs[] = {SIGCHLD, SIGINT,  SIGTERM, SIGQUIT, SIGHUP,
                                SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU, SIGWINCH};
     sigset_t set;
 
@@ -262,9 +255,14 @@ monitor_run(const struct settings *s, struct listeners *ls,
 {
     static struct monitor m;
 
-    m = (struct monitor){.s = s, .ls = ls, .mold_main = mold_main,
-                         .ops = &system_ops, .nworkers = s->workers,
-                         .hiwater = s->workers, .epfd = -1, .sigfd = -1};
+    m = (struct monitor){.s = s,
+                         .ls = ls,
+                         .mold_main = mold_main,
+                         .ops = &system_ops,
+                         .nworkers = s->workers,
+                         .hiwater = s->workers,
+                         .epfd = -1,
+                         .sigfd = -1};
     children_clear(&m.mold);
     children_clear(&m.next_mold);
     children_clear(&m.service);

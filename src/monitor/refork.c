@@ -158,8 +158,8 @@ refork_replace_mold(struct monitor *m, int64_t now)
 void
 refork_backoff(struct monitor *m, int64_t now)
 {
-    m->refork_not_before =
-        now + (int64_t)(m->s->spawn_timeout * CLOCK_NS_PER_SEC);
+    m->refork_not_before = now +
+                           (int64_t)(m->s->spawn_timeout * CLOCK_NS_PER_SEC);
 }
 
 void
@@ -206,13 +206,13 @@ refork_pressure(struct monitor *m, int64_t now)
     if (m->s->nrefork_after == 0 || m->next_mold.pid != 0 || !m->mold.ready ||
         now < m->pressure_not_before || cgroup_read_self(&cg) < 0)
         return;
-    limit =
-        cg.memory_high != CGROUP_UNLIMITED ? cg.memory_high : cg.memory_max;
+    limit = cg.memory_high != CGROUP_UNLIMITED ? cg.memory_high
+                                               : cg.memory_max;
     used = cgroup_working_set(&cg);
     if (limit == CGROUP_UNLIMITED || used < limit / 10 * 9)
         return;
-    m->pressure_not_before =
-        now + (int64_t)(m->s->spawn_timeout * CLOCK_NS_PER_SEC);
+    m->pressure_not_before = now +
+                             (int64_t)(m->s->spawn_timeout * CLOCK_NS_PER_SEC);
     log_event(LOGL_WARN, "memory",
               LOG_FIELDS(LOG_UINT("CGROUP_MEMORY_CURRENT", cg.memory_current),
                          LOG_UINT("CGROUP_MEMORY_INACTIVE_FILE",

@@ -129,11 +129,11 @@ service_supervisor_reaped(struct monitor *m, int wait_status, int64_t now)
     char how[96];
     bool was_ready = sv->ready, expected = sv->stopping || m->stopping;
     struct shm_slot *slot = &m->slots[SHM_SERVICE_SLOT];
-    struct log_field field =
-        children_describe_exit(wait_status, how, sizeof(how));
+    struct log_field field = children_describe_exit(wait_status, how,
+                                                    sizeof(how));
 
-    log_event_for(expected ? LOGL_INFO : LOGL_WARN, "exit", -1,
-                  sv->generation, LOG_FIELDS(field, SERVICE_ROLE),
+    log_event_for(expected ? LOGL_INFO : LOGL_WARN, "exit", -1, sv->generation,
+                  LOG_FIELDS(field, SERVICE_ROLE),
                   "service worker pid %ld (gen %u) %s", (long)sv->pid,
                   sv->generation, how);
     children_close(m, sv);

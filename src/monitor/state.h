@@ -61,8 +61,7 @@ struct monitor_ops {
     int (*close)(struct monitor *m, int fd);
     /* Deliver fd's messages under tag and nr from now on, whether fd is
      * new to the loop or moves from another tag.  Logs failures. */
-    int (*watch)(struct monitor *m, int fd, enum monitor_tag tag,
-                 uint32_t nr);
+    int (*watch)(struct monitor *m, int fd, enum monitor_tag tag, uint32_t nr);
     /* Fork a mold of generation gen running m->mold_main.  Returns its
      * pid with the monitor's end of its control socket in *ctl_fd, or -1
      * after logging. */
@@ -75,26 +74,26 @@ struct monitor_ops {
 struct monitor {
     const struct settings *s;
     struct listeners *ls;
-    mold_main_fn mold_main;  /* runs in each new mold (main.c's choice) */
+    mold_main_fn mold_main; /* runs in each new mold (main.c's choice) */
     const struct monitor_ops *ops;
     struct shm_slot *slots;
     int epfd, sigfd;
-    struct child mold;       /* the current mold */
-    struct child next_mold;  /* booting (reload) or promoted worker */
+    struct child mold;      /* the current mold */
+    struct child next_mold; /* booting (reload) or promoted worker */
     struct child workers[SETTINGS_MAX_WORKERS];
-    struct child service;    /* the service worker, when the mold has one */
-    int nworkers;            /* wanted */
-    int hiwater;             /* highest worker count ever wanted */
-    unsigned generation;     /* of the current mold */
-    unsigned next_gen;       /* for the next mold */
-    int status;              /* exit status */
+    struct child service;      /* the service worker, when the mold has one */
+    int nworkers;              /* wanted */
+    int hiwater;               /* highest worker count ever wanted */
+    unsigned generation;       /* of the current mold */
+    unsigned next_gen;         /* for the next mold */
+    int status;                /* exit status */
     uint64_t requests_retired; /* served by workers no longer in a slot */
     int64_t watchdog_ns, watchdog_next;
-    int64_t next_second;     /* the loop's next once-a-second duties */
+    int64_t next_second; /* the loop's next once-a-second duties */
 
     /* fleet.c */
     bool stopping;
-    int spawn_errors;        /* consecutive */
+    int spawn_errors; /* consecutive */
     int64_t stop_deadline;
 
     /* children.c: unknown pids reaped, for late spawn reports */
@@ -102,16 +101,16 @@ struct monitor {
     size_t reaped_next;
 
     /* refork.c */
-    int promoted_nr;         /* slot of next_mold while it is promoting */
-    int64_t refork_not_before; /* backoff after a failed refork */
+    int promoted_nr;             /* slot of next_mold while it is promoting */
+    int64_t refork_not_before;   /* backoff after a failed refork */
     int64_t pressure_not_before; /* backoff after a memory refork */
 
     /* rollout.c: what systemd was told */
-    unsigned rollout_gen;    /* workers older than this are replaced */
-    bool announced_ready;    /* the first READY=1 was sent */
-    bool reloading;          /* a HUP reload is in progress */
-    bool reforking;          /* RELOADING=1 sent for a refork */
-    unsigned settled_gen;    /* the generation when no refork was on */
+    unsigned rollout_gen; /* workers older than this are replaced */
+    bool announced_ready; /* the first READY=1 was sent */
+    bool reloading;       /* a HUP reload is in progress */
+    bool reforking;       /* RELOADING=1 sent for a refork */
+    unsigned settled_gen; /* the generation when no refork was on */
 };
 
 #endif

@@ -159,12 +159,12 @@ workers_reaped(struct monitor *m, int nr, int st, int64_t now)
     workers_soft_timeout(m, nr, now); /* it may have been quick */
 
     field = children_describe_exit(st, how, sizeof(how));
-    log_event_for(
-        expected ? LOGL_INFO : LOGL_WARN, "exit", nr, w->generation,
-        LOG_FIELDS(field,
-                   LOG_UINT("REQUESTS", atomic_load(&m->slots[nr].requests))),
-        "worker %d pid %ld (gen %u) %s", nr, (long)w->pid, w->generation,
-        how);
+    log_event_for(expected ? LOGL_INFO : LOGL_WARN, "exit", nr, w->generation,
+                  LOG_FIELDS(field,
+                             LOG_UINT("REQUESTS",
+                                      atomic_load(&m->slots[nr].requests))),
+                  "worker %d pid %ld (gen %u) %s", nr, (long)w->pid,
+                  w->generation, how);
     mold_hooks_worker_exited(m, nr, w, st);
     children_close(m, w);
     children_clear(w);
@@ -206,8 +206,8 @@ workers_hard_timeout(struct monitor *m, int nr, int64_t now)
 
     workers_soft_timeout(m, nr, now);
     /* Until a new worker writes its pid, the slot is its predecessor's. */
-    if (w->pid == 0 || atomic_load(&m->slots[nr].pid) != w->pid ||
-        w->killed || dl <= 0 || now <= dl + grace)
+    if (w->pid == 0 || atomic_load(&m->slots[nr].pid) != w->pid || w->killed ||
+        dl <= 0 || now <= dl + grace)
         return;
     log_event_for(LOGL_ERR, "kill", nr, w->generation,
                   LOG_FIELDS(LOG_INT("CHILD_PID", w->pid)),

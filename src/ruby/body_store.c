@@ -106,8 +106,7 @@ body_store_reserve(struct body_store *st, size_t n)
     used = (size_t)(st->stored - st->mem_off);
     if (used + n <= st->mem_cap)
         return;
-    cap = st->mem_cap < BODY_STORE_MEM_MIN ? BODY_STORE_MEM_MIN
-                                           : st->mem_cap;
+    cap = st->mem_cap < BODY_STORE_MEM_MIN ? BODY_STORE_MEM_MIN : st->mem_cap;
     while (cap < used + n)
         cap *= 2;
     p = realloc(st->mem, cap);

@@ -15,14 +15,14 @@
 #include <stdint.h>
 
 struct body_store {
-    bool rewindable;  /* keep every byte (else drop what was read) */
-    size_t limit;     /* rewindable: bytes kept in memory at most */
-    char *mem;        /* bytes [mem_off, stored) when tmpfd < 0 */
+    bool rewindable; /* keep every byte (else drop what was read) */
+    size_t limit;    /* rewindable: bytes kept in memory at most */
+    char *mem;       /* bytes [mem_off, stored) when tmpfd < 0 */
     size_t mem_cap;
     uint64_t mem_off;
-    int tmpfd;        /* spilled: bytes [0, stored) in this file */
-    uint64_t stored;  /* body bytes received so far */
-    uint64_t pos;     /* read position */
+    int tmpfd;       /* spilled: bytes [0, stored) in this file */
+    uint64_t stored; /* body bytes received so far */
+    uint64_t pos;    /* read position */
 };
 
 /* Move the kept bytes (maybe none) to a new temporary file; later bytes

@@ -34,7 +34,7 @@
 #include "ruby/response.h"
 
 #define CONNECTION_BUF_INITIAL (16 * 1024)
-#define CONNECTION_BUF_SLACK (16 * 1024) /* body bytes read with a head */
+#define CONNECTION_BUF_SLACK (16 * 1024)   /* body bytes read with a head */
 #define CONNECTION_DRAIN_MAX (1024 * 1024) /* unread bytes read at close */
 
 struct rack_conn *connection_current;
@@ -79,10 +79,16 @@ connection_buf_free(struct connection_buf *b)
 void
 connection_prepare(struct rack_conn *c, const struct listener *l, int i)
 {
-    *c = (struct rack_conn){.fd = -1, .listener = l, .listener_index = i,
-                            .peerlen = sizeof(c->peer), .env = Qnil,
-                            .input = Qnil, .io = Qnil, .status = Qnil,
-                            .headers = Qnil, .error = Qnil};
+    *c = (struct rack_conn){.fd = -1,
+                            .listener = l,
+                            .listener_index = i,
+                            .peerlen = sizeof(c->peer),
+                            .env = Qnil,
+                            .input = Qnil,
+                            .io = Qnil,
+                            .status = Qnil,
+                            .headers = Qnil,
+                            .error = Qnil};
 }
 
 /* Read and parse until the head is complete and its Host checked; the
@@ -186,8 +192,7 @@ connection_client_gone(const struct rack_conn *c)
     case TCP_TIME_WAIT:
     case TCP_CLOSE:
     case TCP_LAST_ACK:
-    case TCP_CLOSING:
-        return true;
+    case TCP_CLOSING: return true;
     }
     return false;
 }
@@ -227,12 +232,8 @@ connection_request_body(VALUE arg)
     struct rack_conn *c = rq->c;
 
     switch (connection_read_head(c, rq->b)) {
-    case CONNECTION_HEAD_PARSED:
-        connection_respond(rq);
-        break;
-    case CONNECTION_HEAD_BAD:
-        connection_refuse(c);
-        break;
+    case CONNECTION_HEAD_PARSED: connection_respond(rq); break;
+    case CONNECTION_HEAD_BAD: connection_refuse(c); break;
     case CONNECTION_HEAD_TIMEOUT:
         log_info("timed out reading a request head (%zu bytes)", c->len);
         break;
@@ -240,11 +241,9 @@ connection_request_body(VALUE arg)
         log_sys(LOGL_DEBUG, "reading a request head");
         break;
     case CONNECTION_HEAD_TRUNCATED:
-        log_debug("client closed the connection mid-head (%zu bytes)",
-                  c->len);
+        log_debug("client closed the connection mid-head (%zu bytes)", c->len);
         break;
-    case CONNECTION_HEAD_CLOSED:
-        break;
+    case CONNECTION_HEAD_CLOSED: break;
     }
     return Qnil;
 }
@@ -299,8 +298,7 @@ connection_close(struct rack_conn *c)
     if (!NIL_P(c->io)) {
         pfruby_protect_exc(connection_close_io, (VALUE)c, &exc);
         if (!NIL_P(exc))
-            pfruby_log_exception(LOGL_DEBUG, "closing the client socket",
-                                 exc);
+            pfruby_log_exception(LOGL_DEBUG, "closing the client socket", exc);
         c->io = Qnil;
         c->fd = -1;
         return;
@@ -349,8 +347,9 @@ connection_callbacks_run(struct rack_conn *c, VALUE list, bool reverse)
     copy = rb_ary_dup(list); /* callbacks may add callbacks */
     n = RARRAY_LEN(copy);
     for (long i = 0; i < n; i++) {
-        struct connection_callback k = {
-            c, RARRAY_AREF(copy, reverse ? n - 1 - i : i)};
+        struct connection_callback k = {c,
+                                        RARRAY_AREF(copy,
+                                                    reverse ? n - 1 - i : i)};
 
         pfruby_protect_exc(connection_callback_run, (VALUE)&k, &exc);
         if (!NIL_P(exc))
@@ -397,8 +396,7 @@ enum connection_result
 connection_serve(struct rack_conn *c, struct connection_buf *b, VALUE app,
                  bool check_client)
 {
-    struct connection_request rq = {c, b, app, check_client,
-                                    CONNECTION_DONE};
+    struct connection_request rq = {c, b, app, check_client, CONNECTION_DONE};
     VALUE exc;
 
     c->buf = b->p;
@@ -470,8 +468,7 @@ connection_init(void)
     hijack = rb_define_class_under(pfruby_mPitchfork, "Hijack", rb_cObject);
     rb_define_method(hijack, "call", connection_hijack_call, 0);
     connection_hijack_callable = connection_callable(hijack);
-    hints = rb_define_class_under(pfruby_mPitchfork, "EarlyHints",
-                                  rb_cObject);
+    hints = rb_define_class_under(pfruby_mPitchfork, "EarlyHints", rb_cObject);
     rb_define_method(hints, "call", connection_early_hints_call, 1);
     connection_early_hints_callable = connection_callable(hints);
 }

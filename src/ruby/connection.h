@@ -56,8 +56,7 @@ void connection_buf_free(struct connection_buf *b);
 
 /* An empty connection on listener l (index i in the worker's listeners),
  * for accept4() to fill in fd, peer and peerlen. */
-void connection_prepare(struct rack_conn *c, const struct listener *l,
-                        int i);
+void connection_prepare(struct rack_conn *c, const struct listener *l, int i);
 
 /*
  * Serve c, whose fd was just accepted, with app, using b: read the head,

@@ -14,16 +14,16 @@
 #include "ruby/info.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdatomic.h>
+#include <stdio.h>
 
 #include "core/clock.h"
-#include "ruby/hooks.h"
 #include "core/log.h"
-#include "ruby/pfruby.h"
 #include "core/settings.h"
 #include "core/shm.h"
 #include "ruby/connection.h"
+#include "ruby/hooks.h"
+#include "ruby/pfruby.h"
 #include "ruby/rack_io.h"
 #include "ruby/worker.h"
 
@@ -180,8 +180,7 @@ info_hook_error(VALUE self, VALUE name, VALUE exc)
     char context[96];
 
     (void)self;
-    snprintf(context, sizeof(context), "%s hook error",
-             StringValueCStr(name));
+    snprintf(context, sizeof(context), "%s hook error", StringValueCStr(name));
     hooks_log_error(context, exc);
     return Qnil;
 }

@@ -112,8 +112,7 @@ journal_log(int argc, VALUE *argv, VALUE mod)
     rb_scan_args(argc, argv, "21", &priority, &message, &fd);
     p = NUM2INT(priority);
     if (p < 0 || p > 7)
-        rb_raise(rb_eArgError, "priority %d is not 0 (emerg) to 7 (debug)",
-                 p);
+        rb_raise(rb_eArgError, "priority %d is not 0 (emerg) to 7 (debug)", p);
     message = rb_obj_as_string(message);
     if (!NIL_P(fd)) {
         n = journal_std_fd(fd);
@@ -135,8 +134,7 @@ journal_eval_rb(void)
     VALUE src = rb_utf8_str_new_cstr(pfruby_journal_rb);
 
     return rb_funcall(rb_cObject, rb_intern("eval"), 4, src, binding,
-                      rb_str_new_cstr("<pitchfork>/journal.rb"),
-                      INT2FIX(1));
+                      rb_str_new_cstr("<pitchfork>/journal.rb"), INT2FIX(1));
 }
 
 static VALUE

@@ -29,17 +29,17 @@
 
 #include <ruby.h>
 
-#include "ruby/config_eval.h"
 #include "core/control.h"
-#include "ruby/hooks.h"
-#include "ruby/info.h"
 #include "core/listeners.h"
 #include "core/log.h"
-#include "ruby/pfruby.h"
 #include "core/proctitle.h"
-#include "ruby/service_worker.h"
 #include "core/settings.h"
 #include "core/shm.h"
+#include "ruby/config_eval.h"
+#include "ruby/hooks.h"
+#include "ruby/info.h"
+#include "ruby/pfruby.h"
+#include "ruby/service_worker.h"
 #include "ruby/vm.h"
 #include "ruby/worker.h"
 
@@ -50,8 +50,8 @@ struct mold {
     int ctl_fd;
     unsigned generation;
     VALUE app;
-    int worker_nr;     /* set in a forked worker (or CTL_NR_SERVICE) */
-    int worker_fd;     /* its control socket */
+    int worker_nr; /* set in a forked worker (or CTL_NR_SERVICE) */
+    int worker_fd; /* its control socket */
     int exit_status;
     pid_t monitor_pid; /* the parent of the first mold */
 };
@@ -60,7 +60,7 @@ struct mold {
 static void
 mold_reset_signals(void)
 {
-    static const int sigs[] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1,
+    static const int sigs[] = {SIGINT,  SIGTERM, SIGQUIT, SIGHUP,  SIGUSR1,
                                SIGUSR2, SIGTTIN, SIGTTOU, SIGWINCH};
     struct sigaction sa = {.sa_handler = SIG_DFL};
 
@@ -127,8 +127,8 @@ mold_on_signal(int sig)
 static void
 mold_own_signals(void)
 {
-    static const int sigs[] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1,
-                               SIGUSR2, SIGTTIN, SIGTTOU};
+    static const int sigs[] = {SIGINT,  SIGTERM, SIGQUIT, SIGHUP,
+                               SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU};
     struct sigaction sa = {.sa_handler = mold_on_signal};
 
     sigemptyset(&sa.sa_mask);
@@ -368,10 +368,10 @@ static enum mold_role
 mold_worker(struct mold *m)
 {
     struct ctl_msg ready = {CTL_READY, m->worker_nr, m->generation, 0, 0};
-    struct worker w = {m->worker_nr, m->generation, m->worker_fd,
-                       m->a->ls, m->a->settings,
-                       &m->a->slots[m->worker_nr], m->app, m->monitor_pid,
-                       Qnil};
+    struct worker w = {
+        m->worker_nr, m->generation,  m->worker_fd,
+        m->a->ls,     m->a->settings, &m->a->slots[m->worker_nr],
+        m->app,       m->monitor_pid, Qnil};
     enum worker_result r;
     int status = 1;
 
@@ -408,9 +408,12 @@ mold_worker(struct mold *m)
 static enum mold_role
 mold_service(struct mold *m)
 {
-    struct service_worker sv = {m->generation, m->worker_fd, m->a->ls,
-                         m->a->settings, &m->a->slots[SHM_SERVICE_SLOT],
-                         m->monitor_pid};
+    struct service_worker sv = {m->generation,
+                                m->worker_fd,
+                                m->a->ls,
+                                m->a->settings,
+                                &m->a->slots[SHM_SERVICE_SLOT],
+                                m->monitor_pid};
 
     m->exit_status = service_worker_run(&sv);
     return ROLE_EXIT;
@@ -442,8 +445,7 @@ void
 mold_main(const struct mold_args *a)
 {
     PFRUBY_INIT_STACK;
-    struct mold m = {a, a->ctl_fd, a->generation, Qnil, -1, -1, 0,
-                     getppid()};
+    struct mold m = {a, a->ctl_fd, a->generation, Qnil, -1, -1, 0, getppid()};
     enum mold_role role = ROLE_MOLD;
 
     log_set_role("mold", -1, a->generation);

@@ -34,8 +34,7 @@ VALUE pfruby_eHttpParserError = Qnil;
  * chain we expect between two landings. */
 #define PFRUBY_ASAN_DEAD_STACK (4u << 20)
 
-void __attribute__((noinline))
-pfruby_asan_landed(void)
+void __attribute__((noinline)) pfruby_asan_landed(void)
 {
     /* Up to this frame, which sits where rb_protect's (or rb_ensure's)
      * frame was: every byte below is dead. */
@@ -101,7 +100,7 @@ pfruby_protect(VALUE (*fn)(VALUE), VALUE arg, int *state)
  * itself raise (error_highlight, a broken #message). */
 struct exc_report {
     VALUE exc;
-    VALUE message; /* String */
+    VALUE message;   /* String */
     VALUE backtrace; /* String, "\n"-joined, or Qnil */
 };
 
@@ -112,8 +111,7 @@ exc_report_build(VALUE arg)
     VALUE bt;
     long n;
 
-    r->message = rb_obj_as_string(rb_funcall(r->exc, rb_intern("message"),
-                                             0));
+    r->message = rb_obj_as_string(rb_funcall(r->exc, rb_intern("message"), 0));
     bt = rb_funcall(r->exc, rb_intern("backtrace"), 0);
     if (!RB_TYPE_P(bt, T_ARRAY))
         return Qnil;
@@ -146,9 +144,8 @@ pfruby_log_exception(enum log_level level, const char *context, VALUE exc)
         r.backtrace = rb_str_new(NULL, 0);
     /* %.*s: a message may hold NUL bytes; the logger escapes the rest. */
     log_event(level, NULL, LOG_FIELDS(LOG_STR("EXCEPTION", klass)),
-              "%s: %.*s (%s)%.*s",
-              context, (int)RSTRING_LEN(r.message), RSTRING_PTR(r.message),
-              klass, (int)RSTRING_LEN(r.backtrace),
+              "%s: %.*s (%s)%.*s", context, (int)RSTRING_LEN(r.message),
+              RSTRING_PTR(r.message), klass, (int)RSTRING_LEN(r.backtrace),
               RSTRING_PTR(r.backtrace));
     RB_GC_GUARD(r.message);
     RB_GC_GUARD(r.backtrace);

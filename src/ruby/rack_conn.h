@@ -29,20 +29,20 @@ struct rack_conn {
     int listener_index;              /* index in the worker's listeners */
     struct sockaddr_storage peer;    /* from accept4() */
     socklen_t peerlen;
-    char *buf;                       /* request bytes read so far */
-    size_t len;                      /* bytes in buf */
-    struct http_parser parser;       /* parser.req once the head is in */
-    VALUE env;                       /* the Rack env, or Qnil */
-    VALUE input;                     /* rack.input when a body exists */
-    VALUE io;                        /* Ruby socket wrapping fd, or Qnil */
-    VALUE status;                    /* response status for callbacks */
-    VALUE headers;                   /* response headers for callbacks */
-    VALUE error;                     /* the app's exception, or Qnil */
-    bool hijacked;                   /* the app owns fd: never touch it */
-    bool continue_sent;              /* "100 Continue" was written */
-    bool head_sent;                  /* the final response head is out */
-    uint64_t bytes_written;          /* response bytes written */
-    int write_errno;                 /* first write error, 0 if none */
+    char *buf;                 /* request bytes read so far */
+    size_t len;                /* bytes in buf */
+    struct http_parser parser; /* parser.req once the head is in */
+    VALUE env;                 /* the Rack env, or Qnil */
+    VALUE input;               /* rack.input when a body exists */
+    VALUE io;                  /* Ruby socket wrapping fd, or Qnil */
+    VALUE status;              /* response status for callbacks */
+    VALUE headers;             /* response headers for callbacks */
+    VALUE error;               /* the app's exception, or Qnil */
+    bool hijacked;             /* the app owns fd: never touch it */
+    bool continue_sent;        /* "100 Continue" was written */
+    bool head_sent;            /* the final response head is out */
+    uint64_t bytes_written;    /* response bytes written */
+    int write_errno;           /* first write error, 0 if none */
 };
 
 #endif

@@ -284,11 +284,9 @@ rack_env_header_kind(const char *name, size_t len)
     if (memchr(name, '_', len) != NULL)
         return HDR_SKIP;
     switch (len) {
-    case 4:
-        return rack_env_name_is(name, len, "host") ? HDR_HOST : HDR_OTHER;
+    case 4: return rack_env_name_is(name, len, "host") ? HDR_HOST : HDR_OTHER;
     case 6:
-        return rack_env_name_is(name, len, "cookie") ? HDR_COOKIE
-                                                     : HDR_OTHER;
+        return rack_env_name_is(name, len, "cookie") ? HDR_COOKIE : HDR_OTHER;
     case 7:
         return rack_env_name_is(name, len, "version") ? HDR_SKIP : HDR_OTHER;
     case 12:
@@ -345,8 +343,8 @@ rack_env_joined(const struct rack_conn *c, size_t i, const char *sep)
 
         if (!rack_env_same_name(c, &r->headers[i], h))
             continue;
-        if (!binary && !rack_env_ascii_only(c->buf + h->value.off,
-                                            h->value.len)) {
+        if (!binary &&
+            !rack_env_ascii_only(c->buf + h->value.off, h->value.len)) {
             rb_enc_associate(v, rb_ascii8bit_encoding());
             binary = true;
         }
@@ -420,9 +418,7 @@ rack_env_headers(const struct rack_conn *c, VALUE env,
         if (kind == HDR_SKIP || rack_env_seen(c, i))
             continue;
         switch (kind) {
-        case HDR_HOST:
-            hints->host = rack_env_span(c, h->value);
-            break;
+        case HDR_HOST: hints->host = rack_env_span(c, h->value); break;
         case HDR_CONTENT_TYPE:
             rb_hash_aset(env, key.content_type, rack_env_span(c, h->value));
             break;
@@ -444,8 +440,7 @@ rack_env_headers(const struct rack_conn *c, VALUE env,
             rb_hash_aset(env, rack_env_header_key(name, h->name.len),
                          rack_env_joined(c, i, ", "));
             break;
-        case HDR_SKIP:
-            break;
+        case HDR_SKIP: break;
         }
     }
 }
@@ -466,8 +461,7 @@ rack_env_digits(const char *p, size_t len)
 /* SERVER_NAME and SERVER_PORT from a Host value ("name", "name:port",
  * "[v6]:port"), or from the listener without one. */
 static void
-rack_env_server(const struct rack_conn *c, VALUE env, VALUE host,
-                bool https)
+rack_env_server(const struct rack_conn *c, VALUE env, VALUE host, bool https)
 {
     VALUE defport = https ? val.port443 : val.port80;
     const char *p, *colon;
@@ -486,8 +480,7 @@ rack_env_server(const struct rack_conn *c, VALUE env, VALUE host,
     if (p[0] == '[') {
         const char *rb = memchr(p, ']', (size_t)len);
 
-        colon = rb != NULL && rb + 1 < p + len && rb[1] == ':' ? rb + 1
-                                                                : NULL;
+        colon = rb != NULL && rb + 1 < p + len && rb[1] == ':' ? rb + 1 : NULL;
     } else {
         colon = memchr(p, ':', (size_t)len);
     }
@@ -511,14 +504,11 @@ rack_env_remote_addr(const struct rack_conn *c)
     const void *a;
 
     switch (c->peer.ss_family) {
-    case AF_INET:
-        a = &((const struct sockaddr_in *)&c->peer)->sin_addr;
-        break;
+    case AF_INET: a = &((const struct sockaddr_in *)&c->peer)->sin_addr; break;
     case AF_INET6:
         a = &((const struct sockaddr_in6 *)&c->peer)->sin6_addr;
         break;
-    default:
-        return val.loopback; /* AF_UNIX: as upstream */
+    default: return val.loopback; /* AF_UNIX: as upstream */
     }
     if (inet_ntop(c->peer.ss_family, a, addr, sizeof(addr)) == NULL)
         return val.loopback; /* cannot happen with these families */

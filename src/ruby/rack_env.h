@@ -32,10 +32,10 @@ void rack_env_worker_init(const struct listeners *ls, VALUE worker_obj,
 VALUE rack_env_build(struct rack_conn *c);
 
 /* Frozen interned keys used by other modules. */
-extern VALUE rack_env_key_hijack_io;        /* "rack.hijack_io" */
-extern VALUE rack_env_key_after_reply;      /* "rack.after_reply" */
-extern VALUE rack_env_key_tempfiles;        /* "rack.tempfiles" */
+extern VALUE rack_env_key_hijack_io;         /* "rack.hijack_io" */
+extern VALUE rack_env_key_after_reply;       /* "rack.after_reply" */
+extern VALUE rack_env_key_tempfiles;         /* "rack.tempfiles" */
 extern VALUE rack_env_key_response_finished; /* "rack.response_finished" */
-extern VALUE rack_env_key_http_expect;      /* "HTTP_EXPECT" */
+extern VALUE rack_env_key_http_expect;       /* "HTTP_EXPECT" */
 
 #endif

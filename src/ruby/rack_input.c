@@ -42,22 +42,22 @@
 #define INPUT_STAGE_SIZE (64 * 1024)
 
 struct input {
-    struct rack_conn *conn;  /* NULL once the request is over */
-    bool finished;           /* rack_input_finish() was called */
-    bool eof;                /* the whole body was received */
+    struct rack_conn *conn; /* NULL once the request is over */
+    bool finished;          /* rack_input_finish() was called */
+    bool eof;               /* the whole body was received */
     enum http_framing framing;
-    uint64_t remaining;      /* HTTP_BODY_LENGTH: bytes still to receive */
+    uint64_t remaining; /* HTTP_BODY_LENGTH: bytes still to receive */
     struct chunked_decoder dec;
-    const char *initial;     /* body bytes read with the head, unused */
+    const char *initial; /* body bytes read with the head, unused */
     size_t initial_len;
-    bool had_initial;        /* the client sent body bytes with the head */
-    struct body_store st;    /* the bytes received, and the read position */
+    bool had_initial;     /* the client sent body bytes with the head */
+    struct body_store st; /* the bytes received, and the read position */
 };
 
 static VALUE cStreamInput = Qnil; /* read, gets, each, size, close */
 static VALUE cInput = Qnil;       /* a StreamInput with rewind */
 static ID id_parser_error;        /* hidden ivar: the enum http_error */
-static VALUE input_empty = Qnil; /* shared by requests without a body */
+static VALUE input_empty = Qnil;  /* shared by requests without a body */
 static size_t input_limit = 112 * 1024;
 static bool input_rewindable = true;
 static char input_stage[INPUT_STAGE_SIZE]; /* one request at a time */
@@ -83,8 +83,7 @@ input_memsize(const void *p)
 
 static const rb_data_type_t input_type = {
     .wrap_struct_name = "pitchfork_input",
-    .function = {.dmark = NULL, .dfree = input_free,
-                 .dsize = input_memsize},
+    .function = {.dmark = NULL, .dfree = input_free, .dsize = input_memsize},
     .flags = RUBY_TYPED_FREE_IMMEDIATELY,
 };
 
@@ -119,9 +118,9 @@ input_get(VALUE self)
 static void
 input_raise_parser_error(enum http_error e)
 {
-    VALUE exc = rb_exc_new_str(
-        pfruby_eHttpParserError,
-        rb_sprintf("bad chunked body: %s", http_parser_error_str(e)));
+    VALUE exc = rb_exc_new_str(pfruby_eHttpParserError,
+                               rb_sprintf("bad chunked body: %s",
+                                          http_parser_error_str(e)));
 
     rb_ivar_set(exc, id_parser_error, INT2FIX((int)e));
     rb_exc_raise(exc);
@@ -182,7 +181,7 @@ input_fill_once(struct input *in)
 
     if (in->initial_len > 0) {
         n = (ssize_t)(in->initial_len < INPUT_STAGE_SIZE ? in->initial_len
-                                                        : INPUT_STAGE_SIZE);
+                                                         : INPUT_STAGE_SIZE);
         memcpy(input_stage, in->initial, (size_t)n);
         in->initial += n;
         in->initial_len -= (size_t)n;

@@ -182,9 +182,8 @@ rack_io_socket(struct rack_conn *c)
 
     if (!NIL_P(c->io))
         return c->io;
-    klass = c->listener != NULL && c->listener->family == AF_UNIX
-                ? cUNIXSocket
-                : cTCPSocket;
+    klass = c->listener != NULL && c->listener->family == AF_UNIX ? cUNIXSocket
+                                                                  : cTCPSocket;
     c->io = rb_funcall(klass, id_for_fd, 1, INT2NUM(c->fd));
     return c->io;
 }

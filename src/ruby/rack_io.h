@@ -47,8 +47,7 @@ int rack_io_write(int fd, const void *buf, size_t len, int flags);
 /* Write iov to c's client, counting c->bytes_written; on failure remember
  * errno in c->write_errno (the client went away: later writes are
  * skipped).  Returns false once writing failed. */
-bool rack_io_send(struct rack_conn *c, struct iovec *iov, int cnt,
-                  int flags);
+bool rack_io_send(struct rack_conn *c, struct iovec *iov, int cnt, int flags);
 
 /* c's client socket as a TCPSocket or UNIXSocket (created once per
  * connection, kept in c->io).  Raises. */

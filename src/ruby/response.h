@@ -18,8 +18,8 @@ void response_init(void);
 
 /* Outcome of one request served by response_serve(). */
 enum response_result {
-    RESPONSE_DONE,  /* served (or the client went away) */
-    RESPONSE_EXIT,  /* the app raised SystemExit/SignalException */
+    RESPONSE_DONE, /* served (or the client went away) */
+    RESPONSE_EXIT, /* the app raised SystemExit/SignalException */
 };
 
 /*

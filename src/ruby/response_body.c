@@ -32,7 +32,7 @@
 #include "ruby/rack_conn.h"
 #include "ruby/rack_io.h"
 
-#define BODY_BATCH 64             /* Array body elements per sendmsg */
+#define BODY_BATCH 64 /* Array body elements per sendmsg */
 #define SENDFILE_MAX (1 << 30)
 
 static struct {

@@ -167,8 +167,8 @@ response_date(size_t *len)
     static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed",
                                     "Thu", "Fri", "Sat"};
     static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr",
-                                        "May", "Jun", "Jul", "Aug",
-                                        "Sep", "Oct", "Nov", "Dec"};
+                                       "May", "Jun", "Jul", "Aug",
+                                       "Sep", "Oct", "Nov", "Dec"};
     static char line[64];
     static size_t line_len;
     static time_t cached = (time_t)-1;
@@ -179,8 +179,7 @@ response_date(size_t *len)
         int n = snprintf(line, sizeof(line),
                          "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n",
                          days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-                         tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                         tm.tm_sec);
+                         tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
         line_len = n > 0 && (size_t)n < sizeof(line) ? (size_t)n : 0;
         cached = now;
     }
@@ -272,8 +271,7 @@ head_field(struct head *h, const char *name, size_t nlen, const char *p,
            size_t len)
 {
     if (!response_field_value_ok(p, len)) {
-        head_refuse(h, "control character in the value of header", name,
-                    nlen);
+        head_refuse(h, "control character in the value of header", name, nlen);
         return;
     }
     response_head_field(name, nlen, p, len);
@@ -282,8 +280,8 @@ head_field(struct head *h, const char *name, size_t nlen, const char *p,
 /* Rack 2's "\n"-joined value in [p, end): one field per piece, empty
  * pieces skipped. */
 static void
-head_split_value(struct head *h, const char *name, size_t nlen,
-                 const char *p, const char *end)
+head_split_value(struct head *h, const char *name, size_t nlen, const char *p,
+                 const char *end)
 {
     while (p < end && !h->bad) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));

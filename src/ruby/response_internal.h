@@ -20,15 +20,15 @@ struct rack_conn;
 
 /* What the app's headers said. */
 struct head {
-    bool has_cl;     /* Content-Length given */
-    bool cl_valid;   /* ... and a decimal number, in cl */
+    bool has_cl;   /* Content-Length given */
+    bool cl_valid; /* ... and a decimal number, in cl */
     uint64_t cl;
-    bool has_te;     /* Transfer-Encoding given */
-    VALUE hijack;    /* the rack.hijack response header, or Qnil */
-    bool upgrade;    /* a 101: the app's Connection field is sent */
-    bool has_conn;   /* ... and it gave one */
-    bool bad;        /* an invalid name or value: answer 500 */
-    char why[200];   /* what was invalid, escaped */
+    bool has_te;   /* Transfer-Encoding given */
+    VALUE hijack;  /* the rack.hijack response header, or Qnil */
+    bool upgrade;  /* a 101: the app's Connection field is sent */
+    bool has_conn; /* ... and it gave one */
+    bool bad;      /* an invalid name or value: answer 500 */
+    char why[200]; /* what was invalid, escaped */
 };
 
 /* ---- response_head.c ---------------------------------------------------- */
@@ -72,7 +72,6 @@ void response_body_init(void);
 /* Send the head (plus any framing header) and body for status code, as
  * the Rack SPEC's body kinds say; raises TypeError for a body that is
  * none of them. */
-void response_body(struct rack_conn *c, struct head *h, int code,
-                   VALUE body);
+void response_body(struct rack_conn *c, struct head *h, int code, VALUE body);
 
 #endif

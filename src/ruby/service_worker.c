@@ -29,20 +29,20 @@
 #include "core/child_signals.h"
 #include "core/clock.h"
 #include "core/control.h"
-#include "ruby/hooks.h"
-#include "ruby/info.h"
 #include "core/listeners.h"
 #include "core/log.h"
-#include "ruby/pfruby.h"
 #include "core/proctitle.h"
 #include "core/settings.h"
 #include "core/shm.h"
+#include "ruby/hooks.h"
+#include "ruby/info.h"
+#include "ruby/pfruby.h"
 
 struct service_state {
     int pipe_rd;
-    bool stop;       /* graceful: run before_service_worker_exit, exit */
-    bool pdeath;     /* PR_SET_PDEATHSIG is set */
-    VALUE obj;       /* its Pitchfork::Service (pinned) */
+    bool stop;   /* graceful: run before_service_worker_exit, exit */
+    bool pdeath; /* PR_SET_PDEATHSIG is set */
+    VALUE obj;   /* its Pitchfork::Service (pinned) */
 };
 
 static int
@@ -62,8 +62,7 @@ service_setup(struct service_worker *sv, struct service_state *st)
     atomic_store(&sv->slot->state, SHM_BOOTING);
     fl = fcntl(sv->ctl_fd, F_GETFL);
     if (fl < 0 || fcntl(sv->ctl_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-        log_syserr("fcntl O_NONBLOCK on the control socket fd %d",
-                   sv->ctl_fd);
+        log_syserr("fcntl O_NONBLOCK on the control socket fd %d", sv->ctl_fd);
         return -1;
     }
     return child_signals_setup(&st->pipe_rd);
@@ -74,7 +73,7 @@ service_setup(struct service_worker *sv, struct service_state *st)
 struct service_wait {
     struct shm_slot *slot;
     int64_t timeout_ns;
-    int fds[2];      /* control socket, signal pipe */
+    int fds[2]; /* control socket, signal pipe */
     int wait_ms;
     int rc;
     int err;
@@ -147,8 +146,7 @@ service_control(struct service_worker *sv, struct service_state *st)
 static void
 service_parent_death(struct service_worker *sv, struct service_state *st)
 {
-    if (st->pdeath || sv->monitor_pid <= 0 ||
-        getppid() != sv->monitor_pid)
+    if (st->pdeath || sv->monitor_pid <= 0 || getppid() != sv->monitor_pid)
         return;
     if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0) {
         log_syswarn("prctl PR_SET_PDEATHSIG");
@@ -163,10 +161,13 @@ service_parent_death(struct service_worker *sv, struct service_state *st)
 static void
 service_step(struct service_worker *sv, struct service_state *st)
 {
-    struct service_wait w = {
-        sv->slot, (int64_t)(sv->settings->timeout * 1e9),
-        {sv->ctl_fd, st->pipe_rd}, service_heartbeat_ms(sv->settings),
-        -1, EINTR, {0, 0}};
+    struct service_wait w = {sv->slot,
+                             (int64_t)(sv->settings->timeout * 1e9),
+                             {sv->ctl_fd, st->pipe_rd},
+                             service_heartbeat_ms(sv->settings),
+                             -1,
+                             EINTR,
+                             {0, 0}};
     VALUE exc;
 
     pfruby_asan_landed(); /* the last wait may have raised */
@@ -227,8 +228,7 @@ service_ready_hook(struct service_worker *sv, struct service_state *st)
 static int
 service_report_ready(struct service_worker *sv)
 {
-    struct ctl_msg ready = {CTL_READY, CTL_NR_SERVICE, sv->generation, 0,
-                            0};
+    struct ctl_msg ready = {CTL_READY, CTL_NR_SERVICE, sv->generation, 0, 0};
 
     ready.pid = getpid();
     if (control_send(sv->ctl_fd, &ready, NULL, 0) < 0) {

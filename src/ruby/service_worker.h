@@ -19,11 +19,11 @@ struct shm_slot;
 
 struct service_worker {
     unsigned generation;
-    int ctl_fd;                      /* SEQPACKET to the monitor */
-    struct listeners *ls;            /* closed: it never accepts */
+    int ctl_fd;           /* SEQPACKET to the monitor */
+    struct listeners *ls; /* closed: it never accepts */
     const struct settings *settings;
-    struct shm_slot *slot;           /* the SHM_SERVICE_SLOT */
-    pid_t monitor_pid;               /* for PR_SET_PDEATHSIG */
+    struct shm_slot *slot; /* the SHM_SERVICE_SLOT */
+    pid_t monitor_pid;     /* for PR_SET_PDEATHSIG */
 };
 
 /*

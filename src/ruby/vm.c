@@ -170,8 +170,7 @@ vm_boot(const struct settings *s)
     if (journal_init() < 0)
         return -1;
     for (size_t i = 0; i < s->nrequires && i < SETTINGS_MAX_LIST; i++) {
-        pfruby_protect(vm_require, rb_str_new_cstr(s->requires[i]),
-                       &state);
+        pfruby_protect(vm_require, rb_str_new_cstr(s->requires[i]), &state);
         if (state != 0) {
             log_err("-r %s failed", s->requires[i]);
             return -1;
@@ -222,8 +221,7 @@ vm_load_app(const struct settings *s)
     const char *path = s->rackup != NULL ? s->rackup : "config.ru";
     VALUE exc, app;
 
-    app = pfruby_protect_exc(vm_load_app_body, rb_str_new_cstr(path),
-                             &exc);
+    app = pfruby_protect_exc(vm_load_app_body, rb_str_new_cstr(path), &exc);
     if (!NIL_P(exc)) {
         char ctx[512];
 

@@ -49,7 +49,7 @@
 #include "ruby/rack_io.h"
 
 #define WORKER_EVENTS 16
-#define WORKER_ACCEPT_BATCH 16   /* accepts before looking at epoll again */
+#define WORKER_ACCEPT_BATCH 16 /* accepts before looking at epoll again */
 #define EV_CTL 0xfffffff0u
 #define EV_PIPE 0xfffffff1u
 
@@ -57,11 +57,11 @@
 struct worker_state {
     int epfd;
     int pipe_rd;
-    bool stop;        /* graceful: no new connection */
-    bool promote;     /* CTL_PROMOTE received */
-    bool error;       /* unrecoverable: exit with an error */
-    bool pdeath;      /* PR_SET_PDEATHSIG is set */
-    uint64_t titled;  /* request count shown in the title */
+    bool stop;                /* graceful: no new connection */
+    bool promote;             /* CTL_PROMOTE received */
+    bool error;               /* unrecoverable: exit with an error */
+    bool pdeath;              /* PR_SET_PDEATHSIG is set */
+    uint64_t titled;          /* request count shown in the title */
     struct connection_buf cb; /* lent to each connection in turn */
 };
 
@@ -141,8 +141,7 @@ worker_setup(struct worker *w, struct worker_state *ws)
     ws->pipe_rd = -1;
     if (connection_buf_init(&ws->cb) < 0)
         return -1;
-    if (child_signals_setup(&ws->pipe_rd) < 0 ||
-        worker_epoll_setup(w, ws) < 0)
+    if (child_signals_setup(&ws->pipe_rd) < 0 || worker_epoll_setup(w, ws) < 0)
         return -1;
     pfruby_protect(worker_ruby_setup, (VALUE)w, &state);
     return state == 0 ? 0 : -1;

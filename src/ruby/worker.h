@@ -16,21 +16,21 @@ struct settings;
 struct shm_slot;
 
 struct worker {
-    int nr;                          /* worker number, 0-based */
+    int nr; /* worker number, 0-based */
     unsigned generation;
-    int ctl_fd;                      /* SEQPACKET to the monitor */
+    int ctl_fd; /* SEQPACKET to the monitor */
     const struct listeners *ls;
     const struct settings *settings;
-    struct shm_slot *slot;           /* this worker's shared slot */
-    VALUE app;                       /* the Rack app (GC-registered) */
-    pid_t monitor_pid;               /* for PR_SET_PDEATHSIG */
-    VALUE obj;                       /* its Pitchfork::Worker (pinned) */
+    struct shm_slot *slot; /* this worker's shared slot */
+    VALUE app;             /* the Rack app (GC-registered) */
+    pid_t monitor_pid;     /* for PR_SET_PDEATHSIG */
+    VALUE obj;             /* its Pitchfork::Worker (pinned) */
 };
 
 enum worker_result {
-    WORKER_EXIT_OK,     /* graceful stop, monitor gone, or recycled */
-    WORKER_EXIT_ERROR,  /* unrecoverable error, logged */
-    WORKER_PROMOTE,     /* told to become the next mold */
+    WORKER_EXIT_OK,    /* graceful stop, monitor gone, or recycled */
+    WORKER_EXIT_ERROR, /* unrecoverable error, logged */
+    WORKER_PROMOTE,    /* told to become the next mold */
 };
 
 /*
