@@ -17,14 +17,10 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
-/* Both sd_journal_sendv() and the _with_location() variant that its
- * macro calls are replaced below. */
-#define SD_JOURNAL_SUPPRESS_LOCATION 1
-#include <systemd/sd-journal.h>
-
 #include "core/listeners.h"
 #include "core/log.h"
 #include "core/shm.h"
+#include "journal_capture.h"
 #include "monitor/children.h"
 #include "monitor/workers.h"
 #include "tap.h"
@@ -163,31 +159,14 @@ fx_field(const struct iovec *iov, int n, const char *name, char *buf,
     }
 }
 
-static int
-fx_journal(const struct iovec *iov, int n)
+int
+journal_capture(const struct iovec *iov, int n)
 {
     struct fx_event *e = fx_record(FX_LOG);
 
     fx_field(iov, n, "MESSAGE=", e->text, sizeof(e->text));
     fx_field(iov, n, "PITCHFORK_EVENT=", e->event, sizeof(e->event));
     return 0;
-}
-
-int
-sd_journal_sendv(const struct iovec *iov, int n)
-{
-    return fx_journal(iov, n);
-}
-
-int
-sd_journal_sendv_with_location(const char *file, const char *line,
-                               const char *func, const struct iovec *iov,
-                               int n)
-{
-    (void)file;
-    (void)line;
-    (void)func;
-    return fx_journal(iov, n);
 }
 
 pid_t
