@@ -331,6 +331,12 @@ fx_exited(int code)
     return W_EXITCODE(code, 0);
 }
 
+int
+fx_signaled(int sig)
+{
+    return W_EXITCODE(0, sig);
+}
+
 void
 fx_answer_spawns(struct monitor *m, int *seen, int64_t now)
 {

@@ -106,5 +106,7 @@ int fx_of_gen(const struct monitor *m, unsigned gen);
 
 /* The wait status of a process that exited with status code. */
 int fx_exited(int code);
+/* The wait status of a process killed by signal sig. */
+int fx_signaled(int sig);
 
 #endif

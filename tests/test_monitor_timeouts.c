@@ -130,6 +130,9 @@ test_spawn_timeout(void)
     is_int(m->spawn_errors, 2, "two consecutive spawn errors");
     workers_tick(m, now + 2 * spawn);
     is_int(fx_killed(pid, SIGKILL), 1, "killed once");
+    workers_reaped(m, 0, fx_signaled(SIGKILL), now + 2 * spawn);
+    is_int(m->spawn_errors, 2,
+           "reaping the worker killed at spawn_timeout is no second error");
 }
 
 /* Worker nr is spawned and reaped before it was ready. */

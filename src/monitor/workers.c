@@ -154,6 +154,8 @@ workers_reaped(struct monitor *m, int nr, int st, int64_t now)
     struct child *w = &m->workers[nr];
     char how[96];
     bool was_ready = w->ready, expected = w->stopping || m->stopping;
+    /* Killed at its spawn_timeout: that already was its spawn error. */
+    bool counted = !was_ready && w->killed;
     struct log_field field;
 
     workers_soft_timeout(m, nr, now); /* it may have been quick */
@@ -170,7 +172,7 @@ workers_reaped(struct monitor *m, int nr, int st, int64_t now)
     children_clear(w);
     m->requests_retired += atomic_load(&m->slots[nr].requests);
     memset(&m->slots[nr], 0, sizeof(m->slots[nr]));
-    fleet_spawn_error(m, was_ready, now);
+    fleet_spawn_error(m, was_ready || counted, now);
     workers_request(m, now);
     health_status(m);
 }
@@ -234,7 +236,10 @@ workers_spawn_timeout(struct monitor *m, int nr, int64_t now)
     log_event_for(LOGL_ERR, "timeout", nr,
                   w->pid ? w->generation : m->generation, NULL,
                   "worker %d not ready within spawn_timeout", nr);
-    children_kill(m, w, SIGKILL);
+    if (w->pid > 0) {
+        children_kill(m, w, SIGKILL);
+        w->killed = true;
+    }
     fleet_spawn_error(m, false, now);
     return true;
 }
