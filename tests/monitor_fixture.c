@@ -32,6 +32,7 @@
 /* Descriptors far above what the test opens. */
 #define FX_WORKER_FD 20000
 
+int fx_send_errno;
 struct settings fx_settings;
 
 static struct monitor fx_monitor;
@@ -62,9 +63,14 @@ fx_record(enum fx_kind kind)
 static int
 fx_send(struct monitor *m, int fd, const struct ctl_msg *msg)
 {
-    struct fx_event *e = fx_record(FX_SEND);
+    struct fx_event *e;
 
     (void)m;
+    if (fx_send_errno != 0) {
+        errno = fx_send_errno;
+        return -1;
+    }
+    e = fx_record(FX_SEND);
     e->fd = fd;
     e->msg = *msg;
     return 0;

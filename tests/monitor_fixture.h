@@ -50,6 +50,9 @@ struct fx_event {
  * worker memory cap off; a test changes them after fx_init(). */
 extern struct settings fx_settings;
 
+/* When not 0, every send fails with this errno (and is not recorded). */
+extern int fx_send_errno;
+
 /* A fresh monitor: mold pid FX_MOLD_PID of generation 0, ready, with
  * nworkers ready workers of generation 0 (each pid and control socket
  * from fx_worker_up()), the first READY=1 sent, next_gen 1.  No event is

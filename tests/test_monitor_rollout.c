@@ -13,6 +13,8 @@
  */
 #include "config.h"
 
+#include <errno.h>
+
 #include "monitor/molds.h"
 #include "monitor/refork.h"
 #include "monitor/rollout.h"
@@ -188,6 +190,29 @@ test_refork(void)
            "one RELOADING=1 ... READY=1 pair in all");
 }
 
+/* A worker that cannot be told to become the mold stays what it was. */
+static void
+test_promote_send_fails(void)
+{
+    struct monitor *m = fx_init(2);
+    int64_t now = FX_T0;
+    pid_t pid = m->workers[1].pid;
+
+    atomic_store(&m->slots[0].requests, 10);
+    atomic_store(&m->slots[1].requests, 50);
+    fx_send_errno = EPIPE;
+    refork_manual(m, now);
+    fx_send_errno = 0;
+    ok(m->next_mold.pid == 0 && m->workers[1].pid == pid,
+       "the promotion failed: no next mold, worker 1 keeps its slot");
+    is_int(atomic_load(&m->slots[1].generation), 0,
+           "its slot still says gen 0");
+    is_int((int)m->requests_retired, 0, "its requests are not retired");
+    workers_reaped(m, 1, fx_exited(0), now);
+    is_int((int)m->requests_retired, 50,
+           "reaped later: its 50 requests are counted once");
+}
+
 static void
 test_reload_fails(void)
 {
@@ -217,6 +242,7 @@ main(void)
     test_reload();
     test_default_max_unavailable();
     test_refork();
+    test_promote_send_fails();
     test_reload_fails();
     return done_testing();
 }

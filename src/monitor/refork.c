@@ -65,14 +65,16 @@ refork_promote(struct monitor *m, int nr, const char *why, int64_t now)
 
     if (m->next_mold.pid != 0 || !refork_eligible(m, nr))
         return -1;
-    /* The promoted process reads its new generation from its slot. */
+    /* The promoted process reads its new generation from its slot, so
+     * it is written first, and put back when the worker was not told. */
     atomic_store(&m->slots[nr].generation, m->next_gen);
-    /* The slot goes to a new worker: keep the count for STATUS. */
-    m->requests_retired += atomic_load(&m->slots[nr].requests);
     if (m->ops->send(m, w->ctl_fd, &msg) < 0) {
         log_syswarn("tell worker %d to become the mold", nr);
+        atomic_store(&m->slots[nr].generation, w->generation);
         return -1;
     }
+    /* The slot goes to a new worker: keep the count for STATUS. */
+    m->requests_retired += atomic_load(&m->slots[nr].requests);
     log_event(LOGL_INFO, "promote",
               LOG_FIELDS(LOG_UINT("NEW_GENERATION", m->next_gen)),
               "promoting worker %d pid %ld to mold of gen %u (%s)", nr,
