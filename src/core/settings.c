@@ -9,9 +9,12 @@
 
 #include "core/settings.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/settings_table.h"
@@ -166,24 +169,25 @@ settings_from_args(struct settings *s, int argc, char **argv, char *err,
     return 0;
 }
 
-const char *
-settings_config_path(int argc, char **argv)
+int
+settings_config_default(struct settings *s)
 {
-    const char *path = getenv("PITCHFORK_CONFIG");
-
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0)
-            break;
-        if ((strcmp(argv[i], "-c") == 0 ||
-             strcmp(argv[i], "--config-file") == 0) &&
-            i + 1 < argc)
-            path = argv[++i];
-        else if (strncmp(argv[i], "--config-file=", 14) == 0)
-            path = argv[i] + 14;
-        else if (strncmp(argv[i], "-c", 2) == 0 && argv[i][2] != '\0')
-            path = argv[i] + 2;
+    if (s->config_file != NULL && *s->config_file != '\0')
+        return 0;
+    free(s->config_file);
+    s->config_file = NULL;
+    if (access(SETTINGS_DEFAULT_CONFIG, F_OK) < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return 0;
+        log_syserr("configuration file %s", SETTINGS_DEFAULT_CONFIG);
+        return -1;
     }
-    return path != NULL && *path != '\0' ? path : NULL;
+    s->config_file = strdup(SETTINGS_DEFAULT_CONFIG);
+    if (s->config_file == NULL) {
+        log_syserr("strdup %s", SETTINGS_DEFAULT_CONFIG);
+        return -1;
+    }
+    return 1;
 }
 
 void

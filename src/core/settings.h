@@ -77,9 +77,17 @@ int settings_from_env(struct settings *s, char *err, size_t errsz);
 int settings_from_args(struct settings *s, int argc, char **argv, char *err,
                        size_t errsz);
 
-/* Only the -c/--config-file value and PITCHFORK_CONFIG, before the rest:
- * returns the config file path to read, or NULL. */
-const char *settings_config_path(int argc, char **argv);
+/* The configuration file read when none is named, relative to the
+ * working directory (the application's directory), as upstream. */
+#define SETTINGS_DEFAULT_CONFIG "config/pitchfork.rb"
+
+/*
+ * When no configuration file is named (an empty name counts as none),
+ * take SETTINGS_DEFAULT_CONFIG if it exists.  Returns 1 when it was
+ * taken, 0 when a file was named or there is none, -1 when it cannot be
+ * checked (logged).
+ */
+int settings_config_default(struct settings *s);
 
 /* --help text, generated from the table. */
 void settings_usage(FILE *out);
