@@ -189,6 +189,51 @@ test_bad_args(void)
     settings_free(&s);
 }
 
+/* The environment: -E > RACK_ENV > RAILS_ENV > APP_ENV > production; an
+ * empty variable counts as unset. */
+static const char *
+env_of(const char *rack, const char *rails, const char *app, bool flag)
+{
+    static char got[1100];
+    char *argv[] = {"pitchfork", "-E", "flagged", NULL};
+    const char *names[] = {"RACK_ENV", "RAILS_ENV", "APP_ENV"};
+    const char *values[] = {rack, rails, app};
+    struct settings s;
+
+    for (size_t i = 0; i < 3; i++)
+        if (values[i] != NULL)
+            setenv(names[i], values[i], 1);
+        else
+            unsetenv(names[i]);
+    settings_defaults(&s);
+    if (settings_from_env(&s, err, sizeof(err)) < 0 ||
+        (flag && settings_from_args(&s, 3, argv, err, sizeof(err)) < 0))
+        snprintf(got, sizeof(got), "error: %s", err);
+    else
+        snprintf(got, sizeof(got), "%s", s.rack_env);
+    settings_free(&s);
+    for (size_t i = 0; i < 3; i++)
+        unsetenv(names[i]);
+    return got;
+}
+
+static void
+test_environment(void)
+{
+    is_str(env_of(NULL, NULL, NULL, false), "production",
+           "no variable: production");
+    is_str(env_of(NULL, NULL, "app", false), "app", "APP_ENV alone");
+    is_str(env_of(NULL, "rails", "app", false), "rails",
+           "RAILS_ENV beats APP_ENV");
+    is_str(env_of("rack", "rails", "app", false), "rack",
+           "RACK_ENV beats RAILS_ENV");
+    is_str(env_of("rack", "rails", "app", true), "flagged",
+           "-E beats RACK_ENV");
+    is_str(env_of("", "rails", NULL, false), "rails",
+           "an empty RACK_ENV counts as unset");
+    is_str(env_of("", "", "", false), "production", "all empty: production");
+}
+
 /* config/pitchfork.rb of the working directory when none is named. */
 static void
 test_config_default(void)
@@ -365,6 +410,7 @@ main(void)
     test_lists();
     test_precedence();
     test_bad_args();
+    test_environment();
     test_config_default();
     test_listen_options();
     test_defaults();
