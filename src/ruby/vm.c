@@ -1,9 +1,9 @@
 /*
  * The Ruby VM of a pitchfork process (see vm.h): the boot, with a
- * writable fake argv for ruby_options() and the Ruby side of pitchfork
- * compiled into the binary, then the C classes of the request path in
- * the order they depend on each other; the app load; Process.fork; the
- * exit through ruby_cleanup.
+ * writable fake argv for ruby_options(), the application's bundle and
+ * the Ruby side of pitchfork compiled into the binary, then the C classes of
+ * the request path in the order they depend on each other; the app load;
+ * Process.fork; the exit through ruby_cleanup.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -21,6 +21,7 @@
 
 #include "core/log.h"
 #include "core/settings.h"
+#include "ruby/bundle.h"
 #include "ruby/connection.h"
 #include "ruby/info.h"
 #include "ruby/journal.h"
@@ -178,6 +179,9 @@ vm_boot(const struct settings *s)
     if (vm_options(s) < 0)
         return -1;
     ruby_script("pitchfork");
+    /* The Gemfile first: pitchfork.rb requires rack. */
+    if (bundle_setup() < 0)
+        return -1;
 
     pfruby_protect(vm_eval_pitchfork_rb, Qnil, &state);
     if (state != 0) {
