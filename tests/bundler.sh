@@ -15,7 +15,7 @@
 command -v gem >/dev/null 2>&1 || skip_all "gem not found"
 command -v bundle >/dev/null 2>&1 || skip_all "bundle not found (Debian: bundler)"
 
-plan 23
+plan 26
 
 # ---- the gems: rack at a version below the system's, greet 1.0.0 and 2.0.0
 SYSTEM_RACK_DIR=$(ruby -e 'print Gem::Specification.find_by_name("rack").gem_dir')
@@ -196,6 +196,16 @@ res=$(stop_loop)
 is "${res#* }" 0 "the client loop saw no failed request during the upgrade ($res)"
 only_body "rack $SYSTEM_RACK greet 2.0.0"
 ok $? "every worker serves greet 2.0.0"
+
+# A bundle broken at reload: the new mold fails, gen 1 keeps serving.
+sed -i 's/"2.0.0"/"9.9.9"/' Gemfile
+kill -HUP "$SERVER_PID"
+wait_for log_has 'the next mold exited with status 1 before it was ready; gen 1 keeps serving'
+ok $? "a missing gem at reload: the new mold fails, gen 1 keeps serving"
+log_has "cannot set up the bundle of $TMPD/live/Gemfile: .*greet \\(= 9.9.9\\)"
+ok $? "and the log names the Gemfile and the gem"
+only_body "rack $SYSTEM_RACK greet 2.0.0"
+ok $? "the gen 1 workers still serve greet 2.0.0"
 stop_server
 
 done_testing
