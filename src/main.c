@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,17 +46,14 @@ main_standard_fds(void)
     return 0;
 }
 
-/* Resolve the settings: defaults < config file < environment < flags. */
+/* The environment and flag layers over s; prints their errors.
+ * Returns 0, 1 (--help or --version printed) or -1. */
 static int
-main_settings(struct settings *s, int argc, char **argv)
+main_layers(struct settings *s, int argc, char **argv)
 {
-    const char *config = settings_config_path(argc, argv);
     char err[1024];
     int rc;
 
-    settings_defaults(s);
-    if (config != NULL && config_file_apply(s, config, config_eval_child) < 0)
-        return -1;
     if (settings_from_env(s, err, sizeof(err)) < 0) {
         fprintf(stderr, "pitchfork: %s\n", err);
         return -1;
@@ -64,6 +62,59 @@ main_settings(struct settings *s, int argc, char **argv)
     if (rc < 0)
         fprintf(stderr, "pitchfork: %s\nTry 'pitchfork --help'.\n", err);
     return rc;
+}
+
+/*
+ * Resolve the settings: defaults < configuration file < environment <
+ * flags.  The environment and the flags are applied first too, so that
+ * they name the configuration file (or leave config/pitchfork.rb to be
+ * found) and so that the child that evaluates it boots Ruby as the mold
+ * will (-E, -I, -r); then again over the file's settings, which they
+ * win over.
+ */
+static int
+main_settings(struct settings *s, int argc, char **argv, bool *found)
+{
+    char *config;
+    int rc;
+
+    settings_defaults(s);
+    rc = main_layers(s, argc, argv);
+    if (rc != 0 || (rc = settings_config_default(s)) < 0)
+        return rc;
+    *found = rc == 1;
+    if (s->config_file == NULL)
+        return 0;
+    config = strdup(s->config_file); /* the layers replace the field */
+    if (config == NULL) {
+        perror("pitchfork: strdup");
+        return -1;
+    }
+    rc = config_file_apply(s, config, config_eval_child);
+    if (rc == 0)
+        rc = main_layers(s, argc, argv);
+    free(s->config_file); /* the file read, whatever the layers say */
+    s->config_file = config;
+    return rc;
+}
+
+/* Which configuration file was read (FOUND: the default one, found),
+ * and the environment, at start. */
+static void
+main_config_line(const struct settings *s, bool found)
+{
+    const char *file = s->config_file != NULL ? s->config_file : "none";
+    const char *how = "";
+
+    if (found)
+        how = " (found in the working directory)";
+    else if (s->config_file == NULL)
+        how = " (none named, no " SETTINGS_DEFAULT_CONFIG ")";
+    log_event(LOGL_INFO, NULL,
+              LOG_FIELDS(LOG_STR("CONFIG_FILE", file),
+                         LOG_STR("RACK_ENV", s->rack_env)),
+              "configuration file %s%s; environment %s", file, how,
+              s->rack_env);
 }
 
 /* "unlimited" or the byte count, for the start-up line. */
@@ -128,6 +179,7 @@ main(int argc, char **argv)
     struct settings s;
     struct listeners ls;
     char **args;
+    bool found = false;
     int rc;
 
     if (main_standard_fds() < 0) {
@@ -139,12 +191,13 @@ main(int argc, char **argv)
         fputs("pitchfork: out of memory\n", stderr);
         return 1;
     }
-    rc = main_settings(&s, argc, args);
+    rc = main_settings(&s, argc, args, &found);
     if (rc == 0) {
         log_init(s.log_target, s.debug);
         log_set_role("monitor", -1, 0);
         proctitle_set("pitchfork monitor");
         main_limits(&s);
+        main_config_line(&s, found);
         rc = listeners_open(&ls, &s) < 0 ? 1 : monitor_run(&s, &ls, mold_main);
     } else {
         rc = rc < 0 ? 2 : 0;

@@ -6,9 +6,13 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/settings.h"
 #include "core/settings_table.h"
@@ -178,8 +182,89 @@ test_bad_args(void)
     is_int(settings_from_args(&s, 2, a2, err, sizeof(err)), -1, "unknown");
     is_str(err, "unknown or incomplete option \"--bogus\"", "unknown msg");
     is_int(settings_from_args(&s, 3, a3, err, sizeof(err)), -1, "two files");
-    is_str(settings_config_path(4, a4), "conf.rb", "config path from -c");
     settings_free(&s);
+    settings_defaults(&s);
+    is_int(settings_from_args(&s, 4, a4, err, sizeof(err)), 0, "-c parsed");
+    is_str(s.config_file, "conf.rb", "config path from -c");
+    settings_free(&s);
+}
+
+/* The environment: -E > RACK_ENV > RAILS_ENV > APP_ENV > production; an
+ * empty variable counts as unset. */
+static const char *
+env_of(const char *rack, const char *rails, const char *app, bool flag)
+{
+    static char got[1100];
+    char *argv[] = {"pitchfork", "-E", "flagged", NULL};
+    const char *names[] = {"RACK_ENV", "RAILS_ENV", "APP_ENV"};
+    const char *values[] = {rack, rails, app};
+    struct settings s;
+
+    for (size_t i = 0; i < 3; i++)
+        if (values[i] != NULL)
+            setenv(names[i], values[i], 1);
+        else
+            unsetenv(names[i]);
+    settings_defaults(&s);
+    if (settings_from_env(&s, err, sizeof(err)) < 0 ||
+        (flag && settings_from_args(&s, 3, argv, err, sizeof(err)) < 0))
+        snprintf(got, sizeof(got), "error: %s", err);
+    else
+        snprintf(got, sizeof(got), "%s", s.rack_env);
+    settings_free(&s);
+    for (size_t i = 0; i < 3; i++)
+        unsetenv(names[i]);
+    return got;
+}
+
+static void
+test_environment(void)
+{
+    is_str(env_of(NULL, NULL, NULL, false), "production",
+           "no variable: production");
+    is_str(env_of(NULL, NULL, "app", false), "app", "APP_ENV alone");
+    is_str(env_of(NULL, "rails", "app", false), "rails",
+           "RAILS_ENV beats APP_ENV");
+    is_str(env_of("rack", "rails", "app", false), "rack",
+           "RACK_ENV beats RAILS_ENV");
+    is_str(env_of("rack", "rails", "app", true), "flagged",
+           "-E beats RACK_ENV");
+    is_str(env_of("", "rails", NULL, false), "rails",
+           "an empty RACK_ENV counts as unset");
+    is_str(env_of("", "", "", false), "production", "all empty: production");
+}
+
+/* config/pitchfork.rb of the working directory when none is named. */
+static void
+test_config_default(void)
+{
+    char dir[] = "/tmp/test_settings.XXXXXX", old[4096];
+    struct settings s;
+    int fd;
+
+    if (getcwd(old, sizeof(old)) == NULL || mkdtemp(dir) == NULL ||
+        chdir(dir) < 0)
+        bail("cannot make and enter a temporary directory");
+    settings_defaults(&s);
+    is_int(settings_config_default(&s), 0, "no config/pitchfork.rb: 0");
+    ok(s.config_file == NULL, "and no configuration file");
+    if (mkdir("config", 0700) < 0 ||
+        (fd = creat("config/pitchfork.rb", 0600)) < 0 || close(fd) < 0)
+        bail("cannot create config/pitchfork.rb");
+    is_int(settings_config_default(&s), 1, "config/pitchfork.rb found: 1");
+    is_str(s.config_file, "config/pitchfork.rb", "and taken");
+    settings_free(&s);
+    settings_defaults(&s);
+    s.config_file = strdup("other.rb");
+    is_int(settings_config_default(&s), 0, "a named file: 0");
+    is_str(s.config_file, "other.rb", "the named file stays");
+    free(s.config_file);
+    s.config_file = strdup("");
+    is_int(settings_config_default(&s), 1, "an empty name counts as none");
+    settings_free(&s);
+    if (unlink("config/pitchfork.rb") < 0 || rmdir("config") < 0 ||
+        chdir(old) < 0 || rmdir(dir) < 0)
+        bail("cannot clean %s up", dir);
 }
 
 /* The default a row shows in --help, parsed, is the default of
@@ -325,6 +410,8 @@ main(void)
     test_lists();
     test_precedence();
     test_bad_args();
+    test_environment();
+    test_config_default();
     test_listen_options();
     test_defaults();
     test_docs();

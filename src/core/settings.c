@@ -9,9 +9,12 @@
 
 #include "core/settings.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/settings_table.h"
@@ -31,7 +34,7 @@ settings_defaults(struct settings *s)
     s->mold_compact = true;
     s->backlog = 1024;
     s->listen_queues = 1;
-    s->rack_env = strdup("development");
+    s->rack_env = strdup("production");
     s->rackup = strdup("config.ru");
     s->log_target = LOG_TARGET_AUTO;
 }
@@ -54,13 +57,36 @@ settings_free(struct settings *s)
     memset(s, 0, sizeof(*s));
 }
 
+/*
+ * The variable that sets row d and its value, or NULL: d->env, else the
+ * first of d->env_fallback that is set.  For a row with fallbacks an
+ * empty variable counts as unset, so that RACK_ENV= in an environment
+ * file does not hide RAILS_ENV (puma and Rails read them the same way).
+ */
+static const char *
+settings_env_value(const struct setting_def *d, const char **name)
+{
+    const char *names[3] = {d->env, d->env_fallback[0], d->env_fallback[1]};
+    bool skip_empty = d->env_fallback[0] != NULL;
+
+    for (size_t k = 0; k < 3 && names[k] != NULL; k++) {
+        const char *v = getenv(names[k]);
+        if (v != NULL && (!skip_empty || *v != '\0')) {
+            *name = names[k];
+            return v;
+        }
+    }
+    return NULL;
+}
+
 int
 settings_from_env(struct settings *s, char *err, size_t errsz)
 {
     for (size_t i = 0; i < settings_table_count; i++) {
         const struct setting_def *d = &settings_table[i];
-        const char *v = d->env ? getenv(d->env) : NULL;
-        if (v != NULL && settings_value_set(s, d, v, d->env, err, errsz) < 0)
+        const char *name = NULL;
+        const char *v = settings_env_value(d, &name);
+        if (v != NULL && settings_value_set(s, d, v, name, err, errsz) < 0)
             return -1;
     }
     return 0;
@@ -166,24 +192,25 @@ settings_from_args(struct settings *s, int argc, char **argv, char *err,
     return 0;
 }
 
-const char *
-settings_config_path(int argc, char **argv)
+int
+settings_config_default(struct settings *s)
 {
-    const char *path = getenv("PITCHFORK_CONFIG");
-
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0)
-            break;
-        if ((strcmp(argv[i], "-c") == 0 ||
-             strcmp(argv[i], "--config-file") == 0) &&
-            i + 1 < argc)
-            path = argv[++i];
-        else if (strncmp(argv[i], "--config-file=", 14) == 0)
-            path = argv[i] + 14;
-        else if (strncmp(argv[i], "-c", 2) == 0 && argv[i][2] != '\0')
-            path = argv[i] + 2;
+    if (s->config_file != NULL && *s->config_file != '\0')
+        return 0;
+    free(s->config_file);
+    s->config_file = NULL;
+    if (access(SETTINGS_DEFAULT_CONFIG, F_OK) < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return 0;
+        log_syserr("configuration file %s", SETTINGS_DEFAULT_CONFIG);
+        return -1;
     }
-    return path != NULL && *path != '\0' ? path : NULL;
+    s->config_file = strdup(SETTINGS_DEFAULT_CONFIG);
+    if (s->config_file == NULL) {
+        log_syserr("strdup %s", SETTINGS_DEFAULT_CONFIG);
+        return -1;
+    }
+    return 1;
 }
 
 void
@@ -200,9 +227,12 @@ settings_usage(FILE *out)
         else if (d->flag)
             snprintf(flag, sizeof(flag), "    --%s", d->flag);
         fprintf(out, "  %-24s %s\n", flag[0] ? flag : d->name, d->help);
-        fprintf(out, "  %-24s env %s%s%s%s%s\n", "", d->env ? d->env : "-",
-                d->dsl ? ", DSL " : "", d->dsl ? d->dsl : "",
-                d->defval[0] ? ", default " : "", d->defval);
+        fprintf(out, "  %-24s env %s", "", d->env ? d->env : "-");
+        for (size_t k = 0; k < 2 && d->env_fallback[k] != NULL; k++)
+            fprintf(out, " or %s", d->env_fallback[k]);
+        fprintf(out, "%s%s%s%s\n", d->dsl ? ", DSL " : "",
+                d->dsl ? d->dsl : "", d->defval[0] ? ", default " : "",
+                d->defval);
     }
     fprintf(out, "  %-24s %s\n  %-24s %s\n", "-h, --help",
             "show this help and exit", "-v, --version",

@@ -48,7 +48,7 @@ struct settings {
     int listen_queues_per_worker;      /* queues a worker waits on; 0: queues
                                         * - 1, at least 1 */
     char *config_file;                 /* -c FILE */
-    char *rack_env;                    /* RACK_ENV, -E */
+    char *rack_env;                    /* -E, RACK_ENV, RAILS_ENV, APP_ENV */
     char *rackup;                      /* last argument, default config.ru */
     char *includes[SETTINGS_MAX_LIST]; /* -I DIR */
     size_t nincludes;
@@ -64,8 +64,8 @@ void settings_defaults(struct settings *s);
 /* Free every string and list that s owns. */
 void settings_free(struct settings *s);
 
-/* Apply every PITCHFORK_* (and RACK_ENV) variable set in the environment.
- * Returns 0 or -1 with err filled. */
+/* Apply every PITCHFORK_* variable set in the environment, and RACK_ENV
+ * (else RAILS_ENV, else APP_ENV).  Returns 0 or -1 with err filled. */
 int settings_from_env(struct settings *s, char *err, size_t errsz);
 
 /*
@@ -77,9 +77,17 @@ int settings_from_env(struct settings *s, char *err, size_t errsz);
 int settings_from_args(struct settings *s, int argc, char **argv, char *err,
                        size_t errsz);
 
-/* Only the -c/--config-file value and PITCHFORK_CONFIG, before the rest:
- * returns the config file path to read, or NULL. */
-const char *settings_config_path(int argc, char **argv);
+/* The configuration file read when none is named, relative to the
+ * working directory (the application's directory), as upstream. */
+#define SETTINGS_DEFAULT_CONFIG "config/pitchfork.rb"
+
+/*
+ * When no configuration file is named (an empty name counts as none),
+ * take SETTINGS_DEFAULT_CONFIG if it exists.  Returns 1 when it was
+ * taken, 0 when a file was named or there is none, -1 when it cannot be
+ * checked (logged).
+ */
+int settings_config_default(struct settings *s);
 
 /* --help text, generated from the table. */
 void settings_usage(FILE *out);

@@ -255,12 +255,14 @@ const struct setting_def settings_table[] = {
     {
         .name = "rack_env",
         .env = "RACK_ENV",
+        .env_fallback = {"RAILS_ENV", "APP_ENV"},
         .short_flag = 'E',
         .flag = "env",
         .type = SET_STRING,
         .offset = F(rack_env),
-        .defval = "development",
-        .help = "RACK_ENV of the application",
+        .defval = "production",
+        .help = "the application's environment, exported as RACK_ENV "
+                "(and RAILS_ENV when unset); development adds Rack::Lint",
     },
     {
         .name = "include",

@@ -1,6 +1,6 @@
 /*
  * The settings table: every setting is one row (name, environment
- * variable, flag, Ruby DSL name, type, range, default, help).  The
+ * variables, flag, Ruby DSL name, type, range, default, help).  The
  * help text, the environment and flag parsing, the configuration file's
  * DSL (ruby/config_dsl.c builds its methods from these rows) and the man
  * page check all read this one table.
@@ -35,6 +35,9 @@ struct setting_def {
                          * option of the method dsl_of ("cleanup:"),
                          * or NULL */
     const char *dsl_of; /* the DSL method an option belongs to */
+    /* Variables read in order when env is unset or empty (RAILS_ENV and
+     * APP_ENV for RACK_ENV), or NULL. */
+    const char *env_fallback[2];
     enum setting_type type;
     size_t offset;       /* field in struct settings */
     size_t count_offset; /* SET_LIST: the size_t counter */

@@ -35,6 +35,7 @@
 #include "core/proctitle.h"
 #include "core/settings.h"
 #include "core/shm.h"
+#include "ruby/bundle.h"
 #include "ruby/config_eval.h"
 #include "ruby/hooks.h"
 #include "ruby/info.h"
@@ -427,6 +428,8 @@ mold_boot(struct mold *m)
 
     if (vm_boot(s) < 0)
         return -1;
+    if (bundle_summary() != NULL)
+        log_info("%s", bundle_summary());
     if (s->config_file != NULL && config_eval_load(s->config_file) < 0)
         return -1;
     hooks_load();

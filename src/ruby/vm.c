@@ -1,9 +1,9 @@
 /*
  * The Ruby VM of a pitchfork process (see vm.h): the boot, with a
- * writable fake argv for ruby_options() and the Ruby side of pitchfork
- * compiled into the binary, then the C classes of the request path in
- * the order they depend on each other; the app load; Process.fork; the
- * exit through ruby_cleanup.
+ * writable fake argv for ruby_options(), the application's bundle and
+ * the Ruby side of pitchfork compiled into the binary, then the C classes of
+ * the request path in the order they depend on each other; the app load;
+ * Process.fork; the exit through ruby_cleanup.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -21,6 +21,7 @@
 
 #include "core/log.h"
 #include "core/settings.h"
+#include "ruby/bundle.h"
 #include "ruby/connection.h"
 #include "ruby/info.h"
 #include "ruby/journal.h"
@@ -130,6 +131,27 @@ vm_define_classes(VALUE arg)
     return Qnil;
 }
 
+/*
+ * The environment as the application reads it: RACK_ENV is the chosen
+ * one (-E, RACK_ENV, RAILS_ENV, APP_ENV or production), and RAILS_ENV
+ * too when it is unset, as rails server does.  Returns 0 or -1 (logged).
+ */
+static int
+vm_export_env(const struct settings *s)
+{
+    if (s->rack_env == NULL)
+        return 0;
+    if (setenv("RACK_ENV", s->rack_env, 1) < 0) {
+        log_syserr("setenv RACK_ENV=%s", s->rack_env);
+        return -1;
+    }
+    if (setenv("RAILS_ENV", s->rack_env, 0) < 0) {
+        log_syserr("setenv RAILS_ENV=%s", s->rack_env);
+        return -1;
+    }
+    return 0;
+}
+
 int
 vm_boot(const struct settings *s)
 {
@@ -143,10 +165,8 @@ vm_boot(const struct settings *s)
         log_err("vm_boot called twice");
         return -1;
     }
-    if (s->rack_env != NULL && setenv("RACK_ENV", s->rack_env, 1) < 0) {
-        log_syserr("setenv RACK_ENV=%s", s->rack_env);
+    if (vm_export_env(s) < 0)
         return -1;
-    }
     /* Without it Encoding.default_external is US-ASCII under C.UTF-8. */
     if (setlocale(LC_CTYPE, "") == NULL)
         log_debug("setlocale(LC_CTYPE, \"\") failed, keeping \"C\"");
@@ -159,6 +179,9 @@ vm_boot(const struct settings *s)
     if (vm_options(s) < 0)
         return -1;
     ruby_script("pitchfork");
+    /* The Gemfile first: pitchfork.rb requires rack. */
+    if (bundle_setup() < 0)
+        return -1;
 
     pfruby_protect(vm_eval_pitchfork_rb, Qnil, &state);
     if (state != 0) {
