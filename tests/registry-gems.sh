@@ -69,23 +69,23 @@ why() {
 # Gemfile's newest gems into the cache.  Returns 0 when they are
 # installed; sets REASON and returns 1 when the registry did not answer
 # or does not serve them (a reason to skip); returns 2 when a gem it
-# served does not build here, or its certificate cannot be verified (a
-# failure: tools/setup-deps installs what both need).
+# served does not build here (a failure).
 install() {
     cp -R "$top_srcdir/tests/registry/$1" "$TMPD/$1" &&
         chmod -R u+w "$TMPD/$1" || return 2
     # bundle lock resolves only: the registry's index, no gem downloaded.
     bundle "$1" lock
     st=$?
-    if grep -q 'CertificateFailureError' "$TMPD/$1.lock.log"; then
-        diag "$(tail -15 "$TMPD/$1.lock.log")"
-        diag "the registry answered, but no CA certificate here verifies it: install ca-certificates (tools/setup-deps does)"
-        return 2
-    fi
     if [ "$st" != 0 ]; then
         diag "$(tail -15 "$TMPD/$1.lock.log")"
-        REASON="the registry did not resolve tests/registry/$1/Gemfile"
-        REASON="$REASON (bundle lock: $(why "$1" lock "$st"))"
+        if grep -q 'CertificateFailureError' "$TMPD/$1.lock.log"; then
+            REASON="no CA certificate here verifies the registry's: install"
+            REASON="$REASON ca-certificates (tools/setup-deps does), or the"
+            REASON="$REASON CA of the TLS proxy in between"
+        else
+            REASON="the registry did not resolve tests/registry/$1/Gemfile"
+            REASON="$REASON (bundle lock: $(why "$1" lock "$st"))"
+        fi
         return 1
     fi
     bundle "$1" install
