@@ -132,14 +132,16 @@ if [ "$st" != 0 ]; then
 fi
 rack=$(locked rack rack)
 diag "rack $rack from the registry"
+# Where Bundler installs a gem NAME-VERSION for this Ruby.
+gems=$BUNDLE_PATH/ruby/$("$RUBY" -rrbconfig -e 'print RbConfig::CONFIG["ruby_version"]')/gems
 
 for env in production development; do
     serve rack -w 2 -E "$env"
-    release=$(hcurl "$(url /release)")
-    is "${release%% *}" "$rack" "the app sees the Rack of its Gemfile.lock ($env)"
-    case "$rack:${release#* }" in
-    3.*:"$BUNDLE_PATH"/*) ok 0 "Rack $rack, loaded from the bundle ($env)" ;;
-    *) ok 1 "Rack 3, loaded from the bundle ($env): got $release" ;;
+    is "$(hcurl "$(url /release)")" "$rack $gems/rack-$rack" \
+        "the app sees the Rack of its Gemfile.lock, from the bundle ($env)"
+    case "$rack" in
+    3.*) ok 0 "that Rack is Rack 3: $rack ($env)" ;;
+    *) ok 1 "that Rack is Rack 3: $rack ($env)" ;;
     esac
     is "$(hcurl --data-binary 'a=42&b=1' "$(url /echo)")" "POST 8 a=42&b=1" \
         "a POST body ($env)"
@@ -171,16 +173,23 @@ if [ "$st" = 1 ]; then
     done
 else
     ok "$st" "bundle install: the newest Rails 8 into $BUNDLE_PATH"
+    if [ "$st" != 0 ]; then
+        echo "Bail out! the gems of tests/registry/rails/Gemfile are not installed"
+        exit 1
+    fi
     rails=$(locked rails railties)
-    diag "rails $rails and rack $(locked rails rack) from the registry"
+    rails_rack=$(locked rails rack)
+    diag "rails $rails and rack $rails_rack from the registry"
     # Rails boots slowly on a loaded machine: spawn_timeout bounds the
     # mold's boot.
-    PITCHFORK_SPAWN_TIMEOUT=120 serve rails -w 2 -E production
-    got=$(hcurl "$(url /)")
-    is "${got%% *}" "$rails" "the app sees the Rails of its Gemfile.lock"
-    case "$rails:${got##* }" in
-    8.*:"$BUNDLE_PATH"/*) ok 0 "Rails $rails, loaded from the bundle" ;;
-    *) ok 1 "Rails 8, loaded from the bundle: got $got" ;;
+    PITCHFORK_SPAWN_TIMEOUT=120
+    export PITCHFORK_SPAWN_TIMEOUT
+    serve rails -w 2 -E production
+    is "$(hcurl "$(url /)")" "$rails $rails_rack $gems/railties-$rails" \
+        "the app sees the Rails and Rack of its Gemfile.lock, from the bundle"
+    case "$rails" in
+    8.*) ok 0 "that Rails is Rails 8: $rails" ;;
+    *) ok 1 "that Rails is Rails 8: $rails" ;;
     esac
     is "$(hcurl -w ' %{http_code}' -H 'Content-Type: application/json' \
         --data-binary '{"name":"fork"}' "$(url /items)")" '{"name":"fork"} 201' \
