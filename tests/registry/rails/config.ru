@@ -8,7 +8,8 @@ class RegistryApp < Rails::Application
   config.load_defaults 8.0
   config.root = __dir__
   config.eager_load = true
-  config.logger = Logger.new($stderr, level: :warn)
+  config.logger = Logger.new($stderr)
+  config.log_level = :warn
   config.secret_key_base = "x" * 64
   config.hosts.clear
   config.api_only = true
