@@ -162,7 +162,9 @@ settings_from_args(struct settings *s, int argc, char **argv, char *err,
         if (c == 'h')
             return settings_usage(stdout), 1;
         if (c == 'v')
-            return printf("pitchfork %s\n", PACKAGE_VERSION), 1;
+            return printf("pitchfork %s (ruby %s, %s)\n", PACKAGE_VERSION,
+                          PF_RUBY_VERSION, PF_RUBY_LIBRUBY),
+                   1;
         if (d == NULL) {
             snprintf(err, errsz, "unknown or incomplete option \"%s\"",
                      argv[optind - 1]);
