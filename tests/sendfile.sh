@@ -40,8 +40,8 @@ stop_server
 # Rack 3's Rack::Lint answers to_path when the body does; Rack 2's hides it.
 lint_passes_to_path() {
     ruby -rrack -rrack/lint -e '
-        exit defined?(Rack::Lint::Wrapper) &&
-            Rack::Lint::Wrapper.method_defined?(:to_path)'
+        exit !!(defined?(Rack::Lint::Wrapper) &&
+                Rack::Lint::Wrapper.method_defined?(:to_path))'
 }
 
 start_server "$TMPD/s.sock" -w 1 -E development "$APPS/response.ru"
