@@ -56,7 +56,7 @@ fi
 # them.
 if ldd "$PITCHFORK" | grep -q libasan; then
     skip "AddressSanitizer build: freed pages stay in its quarantine"
-elif ruby -e 'exit RUBY_VERSION >= "3.2"'; then
+elif ruby -e 'exit Gem::Version.new(RUBY_VERSION) >= Gem::Version.new("3.2")'; then
     JUNK_BYTES=300 start_server "$TMPD/s.sock" -w 1 "$APPS/junk.ru"
     on=$(mold_rss)
     stop_server
