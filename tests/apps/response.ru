@@ -56,6 +56,11 @@ class FileBody
   end
 end
 
+# The same file with each alone: no to_path, so no sendfile(2).
+class FileEach < FileBody
+  undef_method :to_path
+end
+
 def text(body, status = 200, headers = {})
   [status, { "content-type" => "text/plain" }.merge(headers), [body]]
 end
@@ -86,6 +91,8 @@ run lambda { |env|
     [200, { "content-type" => "text/plain" }, body]
   when "/file"
     [200, { "content-type" => "application/octet-stream" }, FileBody.new(q)]
+  when "/file_each"
+    [200, { "content-type" => "application/octet-stream" }, FileEach.new(q)]
   when "/status"
     [Integer(q), {}, ["must not be sent"]]
   when "/pad"
