@@ -2,6 +2,13 @@
 # Hijacking, early hints, after-reply callbacks and the timeout object.
 # SPDX-License-Identifier: MIT
 
+# Write path whole: the test waits for the file to exist, so it must
+# never see it created but still empty.
+def publish(path, content)
+  File.write("#{path}.tmp", content)
+  File.rename("#{path}.tmp", path)
+end
+
 def text(body)
   [200, { "content-type" => "text/plain" }, [body]]
 end
@@ -33,11 +40,11 @@ run lambda { |env|
     env["rack.early_hints"]&.call({ "link" => "</style.css>; rel=preload; as=style" })
     text("after hints\n")
   when "/after_reply"
-    env["rack.after_reply"] << -> { File.write(q, "after_reply ran") }
+    env["rack.after_reply"] << -> { publish(q, "after_reply ran") }
     text("replied\n")
   when "/finished"
     env["rack.response_finished"] << lambda do |e, status, _headers, error|
-      File.write(q, "#{status} #{error.class} #{e['PATH_INFO']}")
+      publish(q, "#{status} #{error.class} #{e['PATH_INFO']}")
     end
     raise "failing request" if env["HTTP_X_FAIL"]
 
