@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 #   plan N | skip_all REASON | ok STATUS DESCRIPTION | is GOT WANT DESC
-#   skip REASON | todo REASON STATUS DESC | diag TEXT | done_testing
+#   skip REASON | diag TEXT | done_testing
 # STATUS is a shell status: 0 passes.
 
 tap_n=0
@@ -22,17 +22,6 @@ skip_all() {
 skip() {
     tap_n=$((tap_n + 1))
     echo "ok $tap_n # SKIP $*"
-}
-
-# A check of a known shortcoming: "not ok" is expected (XFAIL), and an
-# "ok" (XPASS) fails the suite, so that the TODO goes once it is fixed.
-todo() {
-    tap_n=$((tap_n + 1))
-    if [ "$2" = 0 ]; then
-        echo "ok $tap_n - $3 # TODO $1"
-    else
-        echo "not ok $tap_n - $3 # TODO $1"
-    fi
 }
 
 diag() {
