@@ -26,6 +26,8 @@ PITCHFORK_CGROUP_ROOT=$CG PITCHFORK_CGROUP_SELF=$TMPD/self-v1 \
     start_server "$TMPD/v1.sock" "$APP"
 log_has 'msg="cgroup v1: memory limit 536870912, memory high unlimited, cpu quota 0.5; 1 workers; worker memory cap none"'
 ok $? "v1: the start-up line shows the limits"
+# Count them once every worker the monitor wanted is ready.
+wait_for log_has 'msg="[0-9]* workers ready \(gen 0\)"'
 is "$(worker_pids | wc -l)" 1 "v1: a 0.5 CPU quota means 1 worker"
 stop_server
 
@@ -43,6 +45,7 @@ PITCHFORK_CGROUP_ROOT=$CG PITCHFORK_CGROUP_SELF=$TMPD/self-v2 \
     start_server "$TMPD/v2.sock" "$APP"
 log_has "msg=\"cgroup v2: memory limit 1073741824, memory high unlimited, cpu quota 2; $want workers; worker memory cap auto\""
 ok $? "v2: the start-up line shows the limits"
+wait_for log_has 'msg="[0-9]* workers ready \(gen 0\)"'
 is "$(worker_pids | wc -l)" "$want" "v2: a 2 CPU quota means min(2, $CPUS) workers"
 auto=$(sed -n 's/.*mold_uss=\([0-9]*\) msg="worker_memory_max=auto: \([0-9]*\) bytes = (memory limit 1073741824 - mold \1) \/ ('"$want"' workers + 1)".*/\1 \2/p' "$SERVER_LOG")
 mold=${auto% *}
