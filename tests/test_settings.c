@@ -54,6 +54,16 @@ test_types(void)
            "number) from 0.001 to 86400",
            "timeout error text");
     is_int(set(&s, "timeout", "nan"), -1, "timeout nan refused");
+    ok(s.header_timeout == 5, "header_timeout is 5 by default");
+    is_int(set(&s, "header_timeout", "2.5"), 0, "header_timeout 2.5 accepted");
+    ok(s.header_timeout == 2.5, "header_timeout is 2.5");
+    is_int(set(&s, "header_timeout", "0"), -1, "header_timeout 0 refused");
+    is_str(err,
+           "invalid value \"0\" for PITCHFORK_HEADER_TIMEOUT: expected "
+           "seconds (a number) from 0.1 to 3600",
+           "header_timeout error text");
+    is_int(set(&s, "header_timeout", "3601"), -1,
+           "header_timeout 3601 refused");
     is_int(set(&s, "client_body_buffer_size", "64K"), 0, "64K accepted");
     is_int((long long)s.client_body_buffer_size, 65536, "64K is 65536");
     is_int(set(&s, "client_body_buffer_size", "1M"), 0, "1M accepted");

@@ -1,8 +1,9 @@
 /*
  * Listening sockets: socket activation (sd_listen_fds_with_names) or
  * bound by the monitor from PITCHFORK_LISTEN, with the socket options
- * upstream uses (backlog, TCP_NODELAY, TCP_DEFER_ACCEPT, and the
- * listen_umask, listen_reuseport and listen_queues settings).
+ * upstream uses (backlog, TCP_NODELAY and TCP_DEFER_ACCEPT from
+ * listener_tcp.h, and the listen_umask, listen_reuseport and
+ * listen_queues settings).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -30,6 +31,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "core/listener_tcp.h"
 #include "core/log.h"
 #include "core/settings.h"
 
@@ -87,19 +89,6 @@ listener_nonblock(int fd)
     return 0;
 }
 
-/* TCP options inherited by accepted sockets; failures only cost speed. */
-static void
-listener_tcp_options(int fd)
-{
-    int one = 1, defer = 1;
-    socklen_t len = sizeof(int);
-
-    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, len) < 0)
-        log_syswarn("setsockopt TCP_NODELAY on listener fd %d", fd);
-    if (setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, len) < 0)
-        log_syswarn("setsockopt TCP_DEFER_ACCEPT on listener fd %d", fd);
-}
-
 /* Check that a passed fd is a listening stream socket we can serve. */
 static int
 listener_check_passed(int fd)
@@ -123,7 +112,8 @@ listener_check_passed(int fd)
 }
 
 static int
-listeners_from_systemd(struct listeners *ls, int n, char **names)
+listeners_from_systemd(struct listeners *ls, const struct settings *s, int n,
+                       char **names)
 {
     for (int i = 0; i < n; i++) {
         struct listener *l = &ls->l[ls->n];
@@ -143,7 +133,7 @@ listeners_from_systemd(struct listeners *ls, int n, char **names)
             listener_nonblock(l->fd) < 0)
             return -1;
         if (l->family != AF_UNIX)
-            listener_tcp_options(l->fd);
+            listener_tcp_options(l, s->header_timeout);
         ls->n++;
         log_info("listening on %s (%s, from systemd)", l->addr, l->name);
     }
@@ -235,7 +225,6 @@ listener_bind_tcp(struct listener *l, const char *addr, int backlog,
         log_syserr("listen %s: %s", addr, rc < 0 ? "bind" : "listen");
         return -1;
     }
-    listener_tcp_options(l->fd);
     return 0;
 }
 
@@ -364,6 +353,7 @@ listeners_bind_queues(struct listeners *ls, const struct settings *s,
         if (listener_bind_tcp(l, a, s->backlog, reuseport) < 0 ||
             listener_describe(l) < 0)
             return -1;
+        listener_tcp_options(l, s->header_timeout);
         snprintf(l->name, sizeof(l->name), "http");
         l->queue = q;
         l->nqueues = nq;
@@ -439,7 +429,7 @@ listeners_open(struct listeners *ls, const struct settings *s)
             log_info("systemd passed %d socket(s): ignoring listen "
                      "settings (%s%s)",
                      n, s->listen[0], s->nlisten > 1 ? ", ..." : "");
-        rc = listeners_from_systemd(ls, n, names);
+        rc = listeners_from_systemd(ls, s, n, names);
         for (int i = 0; i < n; i++)
             free(names[i]);
         free(names);

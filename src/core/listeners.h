@@ -23,6 +23,9 @@ struct listener {
     int queue;      /* index among the sockets of its address */
     int nqueues;    /* sockets bound for its address (listen_queues) */
     int per_worker; /* queues of its address each worker waits on */
+    /* TCP_DEFER_ACCEPT in seconds as the kernel reports it, 0 when off:
+     * a connection accepted with no byte waited that long already. */
+    int defer_accept;
 };
 
 struct listeners {

@@ -26,6 +26,7 @@ settings_defaults(struct settings *s)
     memset(s, 0, sizeof(*s));
     s->timeout = 20;
     s->cleanup_timeout = 2;
+    s->header_timeout = 5;
     s->spawn_timeout = 10;
     s->refork_repeat_last = true;
     s->max_consecutive_spawn_errors = 10;
@@ -249,6 +250,7 @@ settings_dump(const struct settings *s, FILE *out)
         fprintf(out, "listen = %s\n", s->listen[i]);
     fprintf(out, "timeout = %g\ncleanup_timeout = %g\nspawn_timeout = %g\n",
             s->timeout, s->cleanup_timeout, s->spawn_timeout);
+    fprintf(out, "header_timeout = %g\n", s->header_timeout);
     fprintf(out, "refork_after =");
     for (size_t i = 0; i < s->nrefork_after; i++)
         fprintf(out, "%s%llu", i ? "," : " ",

@@ -27,6 +27,7 @@ struct settings {
     size_t nlisten;
     double timeout;         /* soft request timeout, seconds */
     double cleanup_timeout; /* extra seconds before SIGKILL */
+    double header_timeout;  /* seconds to send the whole request head */
     double spawn_timeout;   /* seconds for a mold/worker to be ready */
     uint64_t refork_after[SETTINGS_MAX_REFORK_STEPS];
     size_t nrefork_after;       /* 0 = reforking off */

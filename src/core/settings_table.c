@@ -58,6 +58,18 @@ const struct setting_def settings_table[] = {
         .help = "soft request timeout in seconds",
     },
     {
+        .name = "header_timeout",
+        .env = "PITCHFORK_HEADER_TIMEOUT",
+        .dsl = "header_timeout",
+        .type = SET_SECONDS,
+        .offset = F(header_timeout),
+        .min = 0.1,
+        .max = 3600,
+        .defval = "5",
+        .help = "seconds a client has to send its request head; TCP "
+                "listeners defer accept that long",
+    },
+    {
         .name = "cleanup_timeout",
         .env = "PITCHFORK_CLEANUP_TIMEOUT",
         .dsl = "cleanup:",
