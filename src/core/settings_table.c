@@ -55,7 +55,8 @@ const struct setting_def settings_table[] = {
         .min = 0.001,
         .max = 86400,
         .defval = "20",
-        .help = "soft request timeout in seconds",
+        .help = "soft request timeout in seconds, from the end of the "
+                "request head",
     },
     {
         .name = "header_timeout",
@@ -66,8 +67,8 @@ const struct setting_def settings_table[] = {
         .min = 0.1,
         .max = 3600,
         .defval = "5",
-        .help = "seconds a client has to send its request head; TCP "
-                "listeners defer accept that long",
+        .help = "seconds a client has to send its whole request head, "
+                "then 408; TCP listeners defer accept that long",
     },
     {
         .name = "cleanup_timeout",

@@ -1,12 +1,15 @@
 /*
  * One client connection in a worker, from the accepted socket to its
- * close (see connection.h): the head read into the worker's buffer and
- * parsed, a bad head answered with the parser's status, a client gone
- * before the app is called skipped (check_client_connection), the request
- * handed to response_serve(), then the socket shut down, drained of what
- * nobody read and closed, and the after-reply callbacks run.  Full
- * hijack and early hints are the app's two handles on the connection,
- * reached through connection_current.
+ * close (see connection.h): a connection handed over empty after
+ * TCP_DEFER_ACCEPT closed at once, the head read into the worker's buffer
+ * within header_timeout (the whole head, whatever the pace of its bytes)
+ * and parsed, a late head answered 408, a bad one with the parser's
+ * status, a client gone before the app is called skipped
+ * (check_client_connection), the request handed to response_serve(),
+ * then the socket shut down, drained of what nobody read and closed, and
+ * the after-reply callbacks run.  Full hijack and early hints are the
+ * app's two handles on the connection, reached through
+ * connection_current.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -24,6 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/listeners.h"
 #include "core/log.h"
 #include "http/http_parser.h"
@@ -151,6 +155,41 @@ connection_refuse(struct rack_conn *c)
     response_error(c, status, body);
 }
 
+/*
+ * A connection from a listener with TCP_DEFER_ACCEPT that has no byte to
+ * read: the kernel held it the whole defer period and hands over such a
+ * connection when the period ends (Linux 2.6.32 and later).  Its client
+ * stayed silent that long: it is not worth a worker's wait.
+ */
+static bool
+connection_silent(const struct rack_conn *c)
+{
+    char byte;
+    ssize_t n;
+
+    if (c->listener == NULL || c->listener->defer_accept <= 0)
+        return false;
+    n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/* The head did not come within header_timeout: a client that sent part
+ * of one gets 408 (RFC 9110 section 15.5.9), a silent one is closed. */
+static void
+connection_head_late(struct rack_conn *c, double header_timeout)
+{
+    if (c->len == 0) {
+        log_debug("closing a connection that sent nothing within "
+                  "header_timeout (%g s)",
+                  header_timeout);
+        return;
+    }
+    log_info("request head incomplete after header_timeout (%g s, %zu "
+             "bytes): 408",
+             header_timeout, c->len);
+    response_error(c, 408, "Request Timeout\n");
+}
+
 /* ---- check_client_connection -------------------------------------------- */
 
 /* A UNIX stream peer that closed its end sets both shutdown bits on ours:
@@ -202,10 +241,29 @@ connection_client_gone(const struct rack_conn *c)
 struct connection_request {
     struct rack_conn *c;
     struct connection_buf *b;
-    VALUE app;
-    bool check_client;
+    const struct connection_opts *o;
     enum connection_result result;
 };
+
+/* Every wait of the request from now on gives up at deadline_ns, and the
+ * slot shows slot_ns (the monitor's and the soft timeout's deadline). */
+static void
+connection_deadline(const struct connection_opts *o, int64_t deadline_ns,
+                    int64_t slot_ns)
+{
+    rack_io_set_deadline(deadline_ns);
+    o->slot_deadline(o->arg, slot_ns);
+}
+
+/* The head phase is over: the rest of the request (body, app, response,
+ * or the error answer) has the request timeout from now. */
+static void
+connection_head_done(const struct connection_opts *o)
+{
+    int64_t d = clock_now_ns() + (int64_t)(o->timeout * 1e9);
+
+    connection_deadline(o, d, d);
+}
 
 /* A parsed head: the app is called unless the client is already gone. */
 static void
@@ -214,14 +272,14 @@ connection_respond(struct connection_request *rq)
     struct rack_conn *c = rq->c;
     size_t tlen = c->parser.req.target.len;
 
-    if (rq->check_client && connection_client_gone(c)) {
+    if (rq->o->check_client && connection_client_gone(c)) {
         log_info("client gone before the app was called: %.*s not served",
                  tlen > 200 ? 200 : (int)tlen,
                  c->buf + c->parser.req.target.off);
         return;
     }
     connection_current = c;
-    if (response_serve(c, rq->app) == RESPONSE_EXIT)
+    if (response_serve(c, rq->o->app) == RESPONSE_EXIT)
         rq->result = CONNECTION_EXIT;
 }
 
@@ -230,12 +288,23 @@ connection_request_body(VALUE arg)
 {
     struct connection_request *rq = (struct connection_request *)arg;
     struct rack_conn *c = rq->c;
+    enum connection_head h;
 
-    switch (connection_read_head(c, rq->b)) {
+    if (connection_silent(c)) {
+        log_debug("closing a connection that sent nothing in the %d s of "
+                  "TCP_DEFER_ACCEPT on %s",
+                  c->listener->defer_accept, c->listener->addr);
+        return Qnil;
+    }
+    h = connection_read_head(c, rq->b);
+    if (h == CONNECTION_HEAD_PARSED || h == CONNECTION_HEAD_BAD ||
+        h == CONNECTION_HEAD_TIMEOUT)
+        connection_head_done(rq->o);
+    switch (h) {
     case CONNECTION_HEAD_PARSED: connection_respond(rq); break;
     case CONNECTION_HEAD_BAD: connection_refuse(c); break;
     case CONNECTION_HEAD_TIMEOUT:
-        log_info("timed out reading a request head (%zu bytes)", c->len);
+        connection_head_late(c, rq->o->header_timeout);
         break;
     case CONNECTION_HEAD_READ_ERROR:
         log_sys(LOGL_DEBUG, "reading a request head");
@@ -393,12 +462,16 @@ connection_finish(struct rack_conn *c, VALUE error)
 }
 
 enum connection_result
-connection_serve(struct rack_conn *c, struct connection_buf *b, VALUE app,
-                 bool check_client)
+connection_serve(struct rack_conn *c, struct connection_buf *b,
+                 const struct connection_opts *o)
 {
-    struct connection_request rq = {c, b, app, check_client, CONNECTION_DONE};
+    struct connection_request rq = {c, b, o, CONNECTION_DONE};
+    int64_t head = clock_now_ns() + (int64_t)(o->header_timeout * 1e9);
     VALUE exc;
 
+    /* The monitor's timeout must not fire while the head is read: it
+     * comes header_timeout + timeout after accept at the earliest. */
+    connection_deadline(o, head, head + (int64_t)(o->timeout * 1e9));
     c->buf = b->p;
     http_parser_init(&c->parser, NULL, b->headers);
     pfruby_protect_exc(connection_request_body, (VALUE)&rq, &exc);
@@ -406,6 +479,7 @@ connection_serve(struct rack_conn *c, struct connection_buf *b, VALUE app,
         pfruby_log_exception(LOGL_ERR, "serving a request", exc);
     connection_close(c);
     connection_finish(c, exc);
+    rack_io_set_deadline(0);
     return rq.result;
 }
 

@@ -15,6 +15,7 @@
 #include <ruby.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "http/http_parser.h"
 #include "ruby/rack_conn.h"
@@ -58,15 +59,34 @@ void connection_buf_free(struct connection_buf *b);
  * for accept4() to fill in fd, peer and peerlen. */
 void connection_prepare(struct rack_conn *c, const struct listener *l, int i);
 
+/* What the worker tells connection_serve() for each connection. */
+struct connection_opts {
+    VALUE app;
+    bool check_client;     /* check_client_connection */
+    double header_timeout; /* seconds for the whole head, from accept */
+    double timeout;        /* seconds for the rest, from the head's end */
+    /* Show deadline_ns (CLOCK_MONOTONIC) in the worker's slot, where the
+     * monitor and the soft timeout read it; it only moves earlier once,
+     * when the head is in. */
+    void (*slot_deadline)(void *arg, int64_t deadline_ns);
+    void *arg;
+};
+
 /*
- * Serve c, whose fd was just accepted, with app, using b: read the head,
- * answer a bad one, skip a client gone before the app is called (when
- * check_client is set), else response_serve(); then close the socket
- * (unless hijacked) and run the after-reply callbacks.  Every exception
- * is caught and logged.  c->env stays readable afterwards.
+ * Serve c, whose fd was just accepted, as o says, using b: close at once
+ * a connection that a TCP_DEFER_ACCEPT listener handed over empty (its
+ * client stayed silent the whole defer period); read the head within
+ * header_timeout (a silent client is then closed, one that sent part of
+ * a head answered 408); answer a bad head; skip a client gone before the
+ * app is called (when check_client is set), else response_serve() within
+ * timeout; then close the socket (unless hijacked) and run the
+ * after-reply callbacks.  The slot's deadline is header_timeout +
+ * timeout from accept while the head is read, then timeout from the
+ * head's end.  Every exception is caught and logged.  c->env stays
+ * readable afterwards.
  */
 enum connection_result connection_serve(struct rack_conn *c,
-                                        struct connection_buf *b, VALUE app,
-                                        bool check_client);
+                                        struct connection_buf *b,
+                                        const struct connection_opts *o);
 
 #endif

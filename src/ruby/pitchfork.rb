@@ -316,7 +316,10 @@ module Pitchfork
           if left.nil?
             sleep(timeout) # idle: a request starting now ends later
           elsif left.positive?
-            sleep(left)
+            # At most timeout: the deadline moves earlier once, when the
+            # request head is in (header_timeout + timeout from accept,
+            # then timeout from there), never past a sleep of timeout.
+            sleep([left, timeout].min)
           else
             return fire(worker, Info.__current_env)
           end

@@ -34,7 +34,6 @@
 #include <ruby/thread.h>
 
 #include "core/child_signals.h"
-#include "core/clock.h"
 #include "core/control.h"
 #include "core/listeners.h"
 #include "core/log.h"
@@ -46,7 +45,6 @@
 #include "ruby/info.h"
 #include "ruby/pfruby.h"
 #include "ruby/rack_env.h"
-#include "ruby/rack_io.h"
 
 #define WORKER_EVENTS 16
 #define WORKER_ACCEPT_BATCH 16 /* accepts before looking at epoll again */
@@ -289,18 +287,34 @@ worker_request_complete(struct worker *w, struct worker_state *ws,
         ws->stop = true;
 }
 
+/* connection_opts.slot_deadline: the deadline the monitor and the soft
+ * timeout see, kept once the soft timeout fired (see above). */
+static void
+worker_slot_deadline(void *arg, int64_t deadline_ns)
+{
+    struct worker *w = arg;
+
+    if (w->slot != NULL && !info_timed_out())
+        atomic_store(&w->slot->deadline_ns, deadline_ns);
+}
+
 static enum connection_result
 worker_serve(struct worker *w, struct worker_state *ws, struct rack_conn *c)
 {
-    int64_t deadline = clock_now_ns() + (int64_t)(w->settings->timeout * 1e9);
+    const struct connection_opts o = {
+        .app = w->app,
+        .check_client = w->settings->check_client_connection,
+        .header_timeout = w->settings->header_timeout,
+        .timeout = w->settings->timeout,
+        .slot_deadline = worker_slot_deadline,
+        .arg = w,
+    };
     enum connection_result r;
 
     pfruby_asan_landed(); /* forget the last request's unwinding */
-    worker_slot_state(w, SHM_BUSY, deadline);
-    rack_io_set_deadline(deadline);
-    r = connection_serve(c, &ws->cb, w->app,
-                         w->settings->check_client_connection);
-    rack_io_set_deadline(0);
+    /* The deadline is connection_serve's to set, before any wait. */
+    worker_slot_state(w, SHM_BUSY, 0);
+    r = connection_serve(c, &ws->cb, &o);
     if (w->slot != NULL)
         atomic_fetch_add(&w->slot->requests, 1);
     worker_request_complete(w, ws, c);
