@@ -11,7 +11,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib-server.sh"
 
-plan 25
+plan 26
 
 CLIENTS="$top_srcdir/tests/slowclients.rb"
 
@@ -51,6 +51,10 @@ wait_for test -s "$TMPD/silent.done"
 is "$(cat "$TMPD/silent.done" 2>/dev/null)" "closed 50" "the server closes all 50"
 is "$(grep -c 'sent nothing in the [0-9]* s of TCP_DEFER_ACCEPT' "$SERVER_LOG")" 50 \
     "each as soon as the kernel hands it over empty"
+# Titles: "pitchfork (gen:0) worker[0] - requests: N, waiting".
+requests=$(titles | sed -n 's/.*worker\[[0-9]*\] - requests: \([0-9]*\).*/\1/p' |
+    awk '{ n += $1 } END { print n + 0 }')
+ok "$([ "$requests" -lt 50 ] && echo 0 || echo 1)" "they are not counted as requests ($requests in all)"
 [ -s "$TMPD/silent.err" ] && diag "$(cat "$TMPD/silent.err")"
 stop_server
 

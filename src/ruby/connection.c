@@ -294,6 +294,7 @@ connection_request_body(VALUE arg)
         log_debug("closing a connection that sent nothing in the %d s of "
                   "TCP_DEFER_ACCEPT on %s",
                   c->listener->defer_accept, c->listener->addr);
+        rq->result = CONNECTION_SILENT;
         return Qnil;
     }
     h = connection_read_head(c, rq->b);
@@ -304,6 +305,8 @@ connection_request_body(VALUE arg)
     case CONNECTION_HEAD_PARSED: connection_respond(rq); break;
     case CONNECTION_HEAD_BAD: connection_refuse(c); break;
     case CONNECTION_HEAD_TIMEOUT:
+        if (c->len == 0)
+            rq->result = CONNECTION_SILENT;
         connection_head_late(c, rq->o->header_timeout);
         break;
     case CONNECTION_HEAD_READ_ERROR:
@@ -312,7 +315,7 @@ connection_request_body(VALUE arg)
     case CONNECTION_HEAD_TRUNCATED:
         log_debug("client closed the connection mid-head (%zu bytes)", c->len);
         break;
-    case CONNECTION_HEAD_CLOSED: break;
+    case CONNECTION_HEAD_CLOSED: rq->result = CONNECTION_SILENT; break;
     }
     return Qnil;
 }

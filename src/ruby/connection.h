@@ -33,8 +33,9 @@ struct connection_buf {
 
 /* How one connection ended, for the worker. */
 enum connection_result {
-    CONNECTION_DONE, /* served, refused, or the client went away */
-    CONNECTION_EXIT, /* the app raised SystemExit or SignalException */
+    CONNECTION_DONE,   /* served, refused, or the client went away */
+    CONNECTION_SILENT, /* the client sent nothing: no request to count */
+    CONNECTION_EXIT,   /* the app raised SystemExit or SignalException */
 };
 
 /* The connection being served, NULL between requests. */
@@ -83,7 +84,8 @@ struct connection_opts {
  * after-reply callbacks.  The slot's deadline is header_timeout +
  * timeout from accept while the head is read, then timeout from the
  * head's end.  Every exception is caught and logged.  c->env stays
- * readable afterwards.
+ * readable afterwards.  Returns CONNECTION_SILENT when the client sent
+ * nothing at all, which the worker does not count as a request.
  */
 enum connection_result connection_serve(struct rack_conn *c,
                                         struct connection_buf *b,

@@ -315,7 +315,7 @@ worker_serve(struct worker *w, struct worker_state *ws, struct rack_conn *c)
     /* The deadline is connection_serve's to set, before any wait. */
     worker_slot_state(w, SHM_BUSY, 0);
     r = connection_serve(c, &ws->cb, &o);
-    if (w->slot != NULL)
+    if (w->slot != NULL && r != CONNECTION_SILENT)
         atomic_fetch_add(&w->slot->requests, 1);
     worker_request_complete(w, ws, c);
     if (info_timed_out())
