@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/control.h"
+#include "core/fdlimit.h"
 #include "core/log.h"
 #include "core/sdnotify.h"
 
@@ -108,6 +109,7 @@ system_ops_child_reset(struct monitor *m)
     (void)close(m->service.ctl_fd);
     for (int i = 0; i < m->hiwater; i++)
         (void)close(m->workers[i].ctl_fd);
+    fdlimit_restore(); /* the application gets the limit it was given */
 }
 
 static pid_t
