@@ -1,7 +1,8 @@
 # frozen_string_literal: true
 # For the fault tests: /rec?ID appends ID to the file PF_RECORD (one
 # write with O_APPEND, before the response) and answers "ok ID";
-# /hog?SECS holds every descriptor the worker can open for SECS seconds;
+# /hog?RELEASE holds every descriptor the worker can open until the
+# file RELEASE exists;
 # /stop stops its worker (SIGSTOP) after writing its pid to PF_MARK;
 # /upload reads rack.input whole.  With PF_SLOW_BOOT naming a file that
 # exists, loading the app sleeps 30 s (a mold that boots slowly).
@@ -11,22 +12,31 @@ if ENV["PF_SLOW_BOOT"] && File.exist?(ENV["PF_SLOW_BOOT"])
   sleep 30
 end
 
-# Open /dev/null until EMFILE, refilling what frees up, for secs seconds.
-def pf_hog(secs)
+# Open /dev/null until EMFILE and keep refilling what frees up (the
+# request's own connection, once closed) until the file RELEASE exists;
+# each time it holds more, write the count to PF_MARK.
+def pf_hog(release)
   held = []
+  full = Queue.new
+  mark = File.open(ENV.fetch("PF_MARK"), "w") # no descriptor left later
   Thread.new do
-    stop = Process.clock_gettime(Process::CLOCK_MONOTONIC) + secs
-    while Process.clock_gettime(Process::CLOCK_MONOTONIC) < stop
+    until File.exist?(release)
+      n = held.size
       begin
         loop { held << File.open(File::NULL) }
       rescue Errno::EMFILE
+        if held.size > n
+          mark.seek(0)
+          mark.syswrite(format("%8d\n", held.size))
+          full << held.size if n.zero?
+        end
         sleep 0.01
       end
     end
     held.each(&:close)
+    mark.close
   end
-  sleep 0.1 until held.size > 0
-  held.size
+  full.pop
 end
 
 run lambda { |env|
@@ -39,7 +49,7 @@ run lambda { |env|
     sleep 0.01
     [200, {}, ["ok #{id}\n"]]
   when "/hog"
-    n = pf_hog(Float(env["QUERY_STRING"]))
+    n = pf_hog(env["QUERY_STRING"])
     [200, {}, ["hogged #{n}\n"]]
   when "/stop"
     File.write(ENV["PF_MARK"], "#{$$}\n") if ENV["PF_MARK"]
