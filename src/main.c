@@ -15,6 +15,7 @@
 
 #include "core/cgroup.h"
 #include "core/config_file.h"
+#include "core/fdlimit.h"
 #include "core/listeners.h"
 #include "core/log.h"
 #include "core/proctitle.h"
@@ -198,7 +199,11 @@ main(int argc, char **argv)
         proctitle_set("pitchfork monitor");
         main_limits(&s);
         main_config_line(&s, found);
-        rc = listeners_open(&ls, &s) < 0 ? 1 : monitor_run(&s, &ls, mold_main);
+        if (listeners_open(&ls, &s) < 0 ||
+            fdlimit_raise(fdlimit_monitor_need(s.workers, ls.n)) < 0)
+            rc = 1;
+        else
+            rc = monitor_run(&s, &ls, mold_main);
     } else {
         rc = rc < 0 ? 2 : 0;
     }

@@ -15,10 +15,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/control.h"
+#include "core/fdlimit.h"
 #include "core/log.h"
 #include "core/sdnotify.h"
 
@@ -72,6 +74,24 @@ system_ops_watch(struct monitor *m, int fd, enum monitor_tag tag, uint32_t nr)
     return 0;
 }
 
+/*
+ * In a new mold: die with the monitor.  A booting mold reads its control
+ * socket only once the application is loaded, which may take long: it
+ * would not notice the monitor's death before.  SIGKILL, because Ruby
+ * owns SIGTERM while it boots and the mold has no request to finish.
+ * The signal is not inherited by the mold's forks; a promoted mold is a
+ * worker, which sets its own (worker.c).  MONITOR is the monitor's pid:
+ * when it died before the prctl, no signal would come.
+ */
+static void
+system_ops_child_pdeath(pid_t monitor)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        log_syswarn("prctl PR_SET_PDEATHSIG in the mold");
+    else if (getppid() != monitor)
+        _exit(1);
+}
+
 /* In a new mold: undo the monitor's signal setup and descriptors. */
 static void
 system_ops_child_reset(struct monitor *m)
@@ -89,13 +109,14 @@ system_ops_child_reset(struct monitor *m)
     (void)close(m->service.ctl_fd);
     for (int i = 0; i < m->hiwater; i++)
         (void)close(m->workers[i].ctl_fd);
+    fdlimit_restore(); /* the application gets the limit it was given */
 }
 
 static pid_t
 system_ops_fork_mold(struct monitor *m, unsigned gen, int *ctl_fd)
 {
     int sp[2];
-    pid_t pid;
+    pid_t pid, monitor = getpid();
 
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
         log_syserr("socketpair for a mold");
@@ -111,6 +132,7 @@ system_ops_fork_mold(struct monitor *m, unsigned gen, int *ctl_fd)
     }
     if (pid == 0) {
         struct mold_args a = {m->s, m->ls, m->slots, sp[1], gen};
+        system_ops_child_pdeath(monitor);
         system_ops_child_reset(m);
         (void)close(sp[0]); /* the monitor's end */
         m->mold_main(&a);

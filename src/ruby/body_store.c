@@ -28,16 +28,36 @@
 
 /* ---- the temporary file ------------------------------------------------- */
 
+/* $TMPDIR, or /tmp. */
+static const char *
+body_store_dir(void)
+{
+    const char *dir = getenv("TMPDIR");
+
+    return dir == NULL || *dir == '\0' ? "/tmp" : dir;
+}
+
+/* Raise the SystemCallError of errno for the temporary file: its name
+ * is gone (unlinked), its directory says which filesystem failed. */
+static void
+body_store_fail(void)
+{
+    char what[PATH_MAX + 64];
+    int e = errno;
+
+    snprintf(what, sizeof(what), "rack.input temporary file in %s",
+             body_store_dir());
+    rb_syserr_fail(e, what);
+}
+
 /* An unlinked temporary file in $TMPDIR (or /tmp).  Raises. */
 static int
 body_store_tmpfile(void)
 {
-    const char *dir = getenv("TMPDIR");
+    const char *dir = body_store_dir();
     char path[PATH_MAX];
     int fd;
 
-    if (dir == NULL || *dir == '\0')
-        dir = "/tmp";
     fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC | O_EXCL, 0600);
     if (fd >= 0)
         return fd;
@@ -67,7 +87,7 @@ body_store_pwrite(int fd, const char *p, size_t n, uint64_t off)
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            rb_sys_fail("rack.input temporary file");
+            body_store_fail();
         }
         p += w;
         n -= (size_t)w;
@@ -152,7 +172,7 @@ body_store_copy(struct body_store *st, char *dst, size_t n)
         if (r <= 0) {
             if (r == 0)
                 errno = EIO; /* the file is shorter than what we wrote */
-            rb_sys_fail("rack.input temporary file");
+            body_store_fail();
         }
         dst += r;
         n -= (size_t)r;
@@ -185,7 +205,7 @@ body_store_find_newline(struct body_store *st, uint64_t from)
         if (r <= 0) {
             if (r == 0)
                 errno = EIO;
-            rb_sys_fail("rack.input temporary file");
+            body_store_fail();
         }
         nl = memchr(block, '\n', (size_t)r);
         if (nl != NULL)

@@ -391,9 +391,15 @@ mold_worker(struct mold *m)
     if (m->a->settings->setpgid && setpgid(0, 0) < 0)
         log_syswarn("setpgid in worker %d", m->worker_nr);
     w.obj = hooks_worker(w.nr, w.generation, getpid(), true);
-    if (hooks_run(HOOK_AFTER_WORKER_FORK, 1, &w.obj, &status) == 1) {
-        m->exit_status = status;
+    /* A worker whose after_worker_fork failed (say, no database
+     * connection) must not serve: it exits, a failed spawn. */
+    switch (hooks_run(HOOK_AFTER_WORKER_FORK, 1, &w.obj, &status)) {
+    case 1: m->exit_status = status; return ROLE_EXIT;
+    case -1:
+        log_err("after_worker_fork raised: worker %d exits", w.nr);
+        m->exit_status = 1;
         return ROLE_EXIT;
+    default: break;
     }
     ready.pid = getpid();
     atomic_store(&w.slot->pid, ready.pid);

@@ -59,6 +59,7 @@ struct worker_state {
     bool promote;             /* CTL_PROMOTE received */
     bool error;               /* unrecoverable: exit with an error */
     bool pdeath;              /* PR_SET_PDEATHSIG is set */
+    bool starved;             /* accept4 ran out of descriptors or memory */
     uint64_t titled;          /* request count shown in the title */
     struct connection_buf cb; /* lent to each connection in turn */
 };
@@ -324,6 +325,55 @@ worker_serve(struct worker *w, struct worker_state *ws, struct rack_conn *c)
     return r;
 }
 
+static void *
+worker_nap_nogvl(void *unused)
+{
+    (void)unused;
+    /* EINTR only shortens the back-off. */
+    (void)nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    return NULL;
+}
+
+static VALUE
+worker_nap_body(VALUE unused)
+{
+    (void)unused;
+    rb_thread_call_without_gvl(worker_nap_nogvl, NULL, RUBY_UBF_IO, NULL);
+    return Qnil;
+}
+
+/* 50 ms without the GVL, so that the app's threads can give
+ * descriptors back meanwhile. */
+static void
+worker_nap(void)
+{
+    int state = 0;
+
+    pfruby_protect(worker_nap_body, Qnil, &state);
+}
+
+/*
+ * accept4 on ADDR failed with ERR: when the worker or the system is out of
+ * descriptors or memory, back off 50 ms (the connection stays queued for
+ * this worker or another one) and return true.  Only the first failure
+ * of a run is logged: the worker retries 20 times a second.
+ */
+static bool
+worker_starved(struct worker_state *ws, const char *addr, int err)
+{
+    if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)
+        return false;
+    if (!ws->starved) {
+        errno = err;
+        log_syserr("accept4 on %s, backing off until descriptors or memory "
+                   "are free (logged once)",
+                   addr);
+        ws->starved = true;
+    }
+    worker_nap();
+    return true;
+}
+
 /*
  * Accept and serve up to WORKER_ACCEPT_BATCH connections from listener
  * i, stopping at EAGAIN (another worker was faster, or none left) or when
@@ -348,14 +398,14 @@ worker_accept(struct worker *w, struct worker_state *ws, size_t i)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return true;
-            log_syserr("accept4 on %s", l->addr);
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-                errno == ENOMEM) {
-                /* Let the app or the system give something back. */
-                nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+            if (worker_starved(ws, l->addr, errno))
                 return true;
-            }
+            log_syserr("accept4 on %s", l->addr);
             return true;
+        }
+        if (ws->starved) {
+            ws->starved = false;
+            log_info("accept4 on %s: accepting again", l->addr);
         }
         if (worker_serve(w, ws, &c) == CONNECTION_EXIT) {
             log_event(LOGL_INFO, "exit", NULL,
