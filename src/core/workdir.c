@@ -1,0 +1,116 @@
+/*
+ * The working directory as named, and entering it.  See workdir.h.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include "core/workdir.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/settings.h"
+#include "core/unit_workdir.h"
+
+/* True when path names the directory "." is (same device and inode). */
+static bool
+workdir_is_dot(const char *path)
+{
+    struct stat a, b;
+
+    if (path == NULL || path[0] != '/')
+        return false;
+    if (stat(path, &a) < 0 || stat(".", &b) < 0)
+        return false; /* not the answer: the next candidate is tried */
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+char *
+workdir_start(char *err, size_t errsz)
+{
+    const char *pwd = getenv("PWD");
+    char *dir;
+
+    if (workdir_is_dot(pwd)) {
+        if ((dir = strdup(pwd)) == NULL)
+            snprintf(err, errsz, "working directory: out of memory");
+        return dir;
+    }
+    dir = unit_workdir_get();
+    if (dir != NULL && workdir_is_dot(dir))
+        return dir;
+    if (dir != NULL)
+        log_debug("the unit's WorkingDirectory=%s is not the working "
+                  "directory: using getcwd()",
+                  dir);
+    free(dir);
+    dir = getcwd(NULL, 0);
+    if (dir == NULL)
+        snprintf(err, errsz, "working directory: getcwd: %s", strerror(errno));
+    return dir;
+}
+
+char *
+workdir_join(const char *dir, const char *path)
+{
+    size_t dlen = strlen(dir), plen;
+    char *out;
+
+    if (path[0] == '/')
+        return strdup(path);
+    while (path[0] == '.' && path[1] == '/')
+        path += 2;
+    if (strcmp(path, ".") == 0 || path[0] == '\0')
+        return strdup(dir);
+    while (dlen > 1 && dir[dlen - 1] == '/')
+        dlen--;
+    plen = strlen(path);
+    out = malloc(dlen + plen + 2);
+    if (out == NULL)
+        return NULL;
+    memcpy(out, dir, dlen);
+    out[dlen] = '/';
+    memcpy(out + dlen + 1, path, plen + 1);
+    return out;
+}
+
+int
+workdir_enter(const char *path, char *err, size_t errsz)
+{
+    if (chdir(path) < 0) {
+        snprintf(err, errsz, "working_directory %s: chdir: %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    if (setenv("PWD", path, 1) < 0) {
+        snprintf(err, errsz, "working_directory %s: setenv PWD: %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int
+workdir_settle(struct settings *s, const char *start, char *err, size_t errsz)
+{
+    const char *named = s->working_directory;
+    char *dir;
+
+    if (named == NULL || named[0] == '\0')
+        named = ".";
+    dir = workdir_join(start, named);
+    if (dir == NULL) {
+        snprintf(err, errsz, "working_directory %s: out of memory", named);
+        return -1;
+    }
+    free(s->working_directory);
+    s->working_directory = dir;
+    return workdir_enter(dir, err, errsz);
+}
