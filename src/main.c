@@ -65,13 +65,22 @@ main_layers(struct settings *s, int argc, char **argv)
     return rc;
 }
 
+/* Where the working directory came from, for the start-up line. */
+static char main_workdir_how[640];
+
 /* The working directory: s->working_directory settled against start
  * and entered (workdir.h).  Prints the error.  Returns 0 or -1. */
 static int
-main_workdir(struct settings *s, const char *start)
+main_workdir(struct settings *s, const char *start, const char *start_how)
 {
     char err[1024];
 
+    if (s->working_directory == NULL || s->working_directory[0] == '\0')
+        snprintf(main_workdir_how, sizeof(main_workdir_how),
+                 "the start directory, %s", start_how);
+    else
+        snprintf(main_workdir_how, sizeof(main_workdir_how),
+                 "working_directory");
     if (workdir_settle(s, start, err, sizeof(err)) < 0) {
         fprintf(stderr, "pitchfork: %s\n", err);
         return -1;
@@ -86,7 +95,8 @@ main_workdir(struct settings *s, const char *start)
  * which win over it; then settle the working directory it may have set.
  */
 static int
-main_config_file(struct settings *s, int argc, char **argv, const char *start)
+main_config_file(struct settings *s, int argc, char **argv, const char *start,
+                 const char *start_how)
 {
     char *config = workdir_join(s->working_directory, s->config_file);
     int rc;
@@ -99,7 +109,7 @@ main_config_file(struct settings *s, int argc, char **argv, const char *start)
     if (rc == 0)
         rc = main_layers(s, argc, argv);
     if (rc == 0)
-        rc = main_workdir(s, start);
+        rc = main_workdir(s, start, start_how);
     free(s->config_file); /* the file read, whatever the layers say */
     s->config_file = config;
     return rc;
@@ -116,23 +126,24 @@ main_config_file(struct settings *s, int argc, char **argv, const char *start)
 static int
 main_settings(struct settings *s, int argc, char **argv, bool *found)
 {
-    char err[1024], *start;
+    char err[1024], how[640], *start;
     int rc;
 
     settings_defaults(s);
     rc = main_layers(s, argc, argv);
     if (rc != 0)
         return rc;
-    start = workdir_start(err, sizeof(err));
+    start = workdir_start(how, sizeof(how), err, sizeof(err));
     if (start == NULL) {
         fprintf(stderr, "pitchfork: %s\n", err);
         return -1;
     }
-    rc = main_workdir(s, start);
+    rc = main_workdir(s, start, how);
     if (rc == 0 && (rc = settings_config_default(s)) >= 0) {
         *found = rc == 1;
-        rc = s->config_file == NULL ? 0
-                                    : main_config_file(s, argc, argv, start);
+        rc = s->config_file == NULL
+                 ? 0
+                 : main_config_file(s, argc, argv, start, how);
     }
     free(start);
     return rc;
@@ -154,8 +165,9 @@ main_config_line(const struct settings *s, bool found)
               LOG_FIELDS(LOG_STR("CONFIG_FILE", file),
                          LOG_STR("RACK_ENV", s->rack_env),
                          LOG_STR("WORKING_DIRECTORY", s->working_directory)),
-              "configuration file %s%s; environment %s; working directory %s",
-              file, how, s->rack_env, s->working_directory);
+              "configuration file %s%s; environment %s; working directory "
+              "%s (%s)",
+              file, how, s->rack_env, s->working_directory, main_workdir_how);
 }
 
 /* "unlimited" or the byte count, for the start-up line. */

@@ -48,7 +48,7 @@ start_server "$TMPD/s.sock" -w 2
 wait_for all_gen 0 3
 only_body 1
 ok $? "started in current -> releases/1: release 1 is served"
-log_has "working_directory=$TMPD/current .*msg=\".*; working directory $TMPD/current\""
+log_has "working_directory=$TMPD/current .*msg=\".*; working directory $TMPD/current \\(the start directory, as \\\$PWD names it\\)\""
 ok $? "the start-up line names the working directory as \$PWD does, symlink kept"
 
 switch 2
@@ -101,7 +101,7 @@ PITCHFORK_WORKING_DIRECTORY=current start_server "$TMPD/s.sock"
 wait_for all_gen 0 4
 only_body 2
 ok $? "PITCHFORK_WORKING_DIRECTORY=current, relative to the start directory: release 2"
-log_has "configuration file $TMPD/current/config/pitchfork.rb \\(found in the working directory\\); .*; working directory $TMPD/current\""
+log_has "configuration file $TMPD/current/config/pitchfork.rb \\(found in the working directory\\); .*; working directory $TMPD/current \\(working_directory\\)\""
 ok $? "config/pitchfork.rb is looked for there (worker_processes 3), its path absolute"
 stop_server
 rm -r "$TMPD/releases/2/config"
@@ -122,7 +122,7 @@ wait_for all_gen 0 4
 ok $? "working_directory in the configuration file: the rest of it runs there (3 workers)"
 only_body 2
 ok $? "and release 2 is served"
-log_has "working directory $TMPD/current\""
+log_has "working directory $TMPD/current \\(working_directory\\)\""
 ok $? "the start-up line names it"
 stop_server
 

@@ -15,7 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/log.h"
 #include "core/settings.h"
 #include "core/unit_workdir.h"
 
@@ -32,29 +31,43 @@ workdir_is_dot(const char *path)
     return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/* The working directory as getcwd() names it, symlinks resolved. */
+static char *
+workdir_getcwd(char *err, size_t errsz)
+{
+    char *dir = getcwd(NULL, 0);
+
+    if (dir == NULL)
+        snprintf(err, errsz, "working directory: getcwd: %s", strerror(errno));
+    return dir;
+}
+
 char *
-workdir_start(char *err, size_t errsz)
+workdir_start(char *how, size_t howsz, char *err, size_t errsz)
 {
     const char *pwd = getenv("PWD");
-    char *dir;
+    char why[512], *dir;
 
     if (workdir_is_dot(pwd)) {
+        snprintf(how, howsz, "as $PWD names it");
         if ((dir = strdup(pwd)) == NULL)
             snprintf(err, errsz, "working directory: out of memory");
         return dir;
     }
-    dir = unit_workdir_get();
-    if (dir != NULL && workdir_is_dot(dir))
+    dir = unit_workdir_get(why, sizeof(why));
+    if (dir != NULL && workdir_is_dot(dir)) {
+        snprintf(how, howsz, "as the unit's WorkingDirectory= names it");
         return dir;
+    }
     if (dir != NULL)
-        log_debug("the unit's WorkingDirectory=%s is not the working "
-                  "directory: using getcwd()",
-                  dir);
+        snprintf(why, sizeof(why), "the unit's WorkingDirectory=%s is not it",
+                 dir);
     free(dir);
-    dir = getcwd(NULL, 0);
-    if (dir == NULL)
-        snprintf(err, errsz, "working directory: getcwd: %s", strerror(errno));
-    return dir;
+    if (why[0] != '\0')
+        snprintf(how, howsz, "from getcwd(), symlinks resolved: %s", why);
+    else
+        snprintf(how, howsz, "from getcwd(), symlinks resolved");
+    return workdir_getcwd(err, errsz);
 }
 
 char *

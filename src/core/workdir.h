@@ -18,9 +18,10 @@ struct settings;
  * The directory the server was started in, as named: $PWD when it is
  * absolute and is the directory "." is; else, in a systemd service, the
  * unit's WorkingDirectory= when it is "." too (core/unit_workdir.h);
- * else getcwd().  On the heap, or NULL with err filled.
+ * else getcwd().  how says which, and why the unit's was not taken.  On
+ * the heap, or NULL with err filled.
  */
-char *workdir_start(char *err, size_t errsz);
+char *workdir_start(char *how, size_t howsz, char *err, size_t errsz);
 
 /*
  * path made absolute against dir (both as named; nothing is resolved):
