@@ -82,8 +82,8 @@ workdir_join(const char *dir, const char *path)
         path += 2;
     if (strcmp(path, ".") == 0 || path[0] == '\0')
         return strdup(dir);
-    while (dlen > 1 && dir[dlen - 1] == '/')
-        dlen--;
+    while (dlen > 0 && dir[dlen - 1] == '/')
+        dlen--; /* "/" itself becomes "", then "/path" below */
     plen = strlen(path);
     out = malloc(dlen + plen + 2);
     if (out == NULL)
