@@ -60,13 +60,18 @@ workdir_start(char *how, size_t howsz, char *err, size_t errsz)
         return dir;
     }
     if (dir != NULL)
-        snprintf(why, sizeof(why), "the unit's WorkingDirectory=%s is not it",
+        snprintf(how, howsz,
+                 "from getcwd(), symlinks resolved; the unit's "
+                 "WorkingDirectory=%s is another directory",
                  dir);
-    free(dir);
-    if (why[0] != '\0')
-        snprintf(how, howsz, "from getcwd(), symlinks resolved: %s", why);
+    else if (why[0] != '\0')
+        snprintf(how, howsz,
+                 "from getcwd(), symlinks resolved; the unit's "
+                 "WorkingDirectory= is unknown: %s",
+                 why);
     else
         snprintf(how, howsz, "from getcwd(), symlinks resolved");
+    free(dir);
     return workdir_getcwd(err, errsz);
 }
 
