@@ -67,13 +67,18 @@ main_layers(struct settings *s, int argc, char **argv)
 
 /* Where the working directory came from, for the start-up line. */
 static char main_workdir_how[640];
+/* BUNDLE_GEMFILE was renamed through the working directory. */
+static bool main_gemfile_followed;
 
 /* The working directory: s->working_directory settled against start
- * and entered (workdir.h).  Prints the error.  Returns 0 or -1. */
+ * and entered, and BUNDLE_GEMFILE named through it when it names its
+ * Gemfile by another name (workdir.h).  Prints the error.  Returns 0 or
+ * -1. */
 static int
 main_workdir(struct settings *s, const char *start, const char *start_how)
 {
     char err[1024];
+    int rc = 0;
 
     if (s->working_directory == NULL || s->working_directory[0] == '\0')
         snprintf(main_workdir_how, sizeof(main_workdir_how),
@@ -81,10 +86,13 @@ main_workdir(struct settings *s, const char *start, const char *start_how)
     else
         snprintf(main_workdir_how, sizeof(main_workdir_how),
                  "working_directory");
-    if (workdir_settle(s, start, err, sizeof(err)) < 0) {
+    if (workdir_settle(s, start, err, sizeof(err)) < 0 ||
+        (rc = workdir_follow_env(s->working_directory, "BUNDLE_GEMFILE", err,
+                                 sizeof(err))) < 0) {
         fprintf(stderr, "pitchfork: %s\n", err);
         return -1;
     }
+    main_gemfile_followed = main_gemfile_followed || rc == 1;
     return 0;
 }
 
@@ -251,6 +259,11 @@ main(int argc, char **argv)
         proctitle_set("pitchfork monitor");
         main_limits(&s);
         main_config_line(&s, found);
+        if (main_gemfile_followed)
+            log_info("BUNDLE_GEMFILE named the working directory's Gemfile "
+                     "through its symlinks resolved (as bundle exec does): "
+                     "each mold reads %s",
+                     getenv("BUNDLE_GEMFILE"));
         rc = listeners_open(&ls, &s) < 0 ? 1 : monitor_run(&s, &ls, mold_main);
     } else {
         rc = rc < 0 ? 2 : 0;

@@ -2,8 +2,8 @@
  * Unit tests of the working directory as named (core/workdir.h): which
  * name the start directory gets ($PWD when it is ".", else getcwd()),
  * paths made absolute against it without resolving anything, settling
- * the setting, and the error text of a directory that cannot be
- * entered.
+ * the setting, the error text of a directory that cannot be entered,
+ * and a variable naming a file there renamed through it.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -114,18 +114,45 @@ test_settle(const char *top)
     settings_free(&s);
 }
 
+static void
+test_follow_env(const char *top)
+{
+    char link[PATH_MAX], v[PATH_MAX], want[PATH_MAX];
+
+    snprintf(link, sizeof(link), "%s/link", top);
+    snprintf(v, sizeof(v), "%s/real/Gemfile", top);
+    snprintf(want, sizeof(want), "%s/link/Gemfile", top);
+    setenv("PF_TEST_GEMFILE", v, 1);
+    is_int(workdir_follow_env(link, "PF_TEST_GEMFILE", err, sizeof(err)), 1,
+           "a file in the directory, by its resolved name: renamed");
+    is_str(getenv("PF_TEST_GEMFILE"), want, "through the directory as named");
+    is_int(workdir_follow_env(link, "PF_TEST_GEMFILE", err, sizeof(err)), 0,
+           "already named through it: kept");
+    snprintf(v, sizeof(v), "%s/other/Gemfile", top);
+    setenv("PF_TEST_GEMFILE", v, 1);
+    is_int(workdir_follow_env(link, "PF_TEST_GEMFILE", err, sizeof(err)), 0,
+           "a file in another directory: kept");
+    setenv("PF_TEST_GEMFILE", "Gemfile", 1);
+    is_int(workdir_follow_env(link, "PF_TEST_GEMFILE", err, sizeof(err)), 0,
+           "a relative name: kept");
+    unsetenv("PF_TEST_GEMFILE");
+    is_int(workdir_follow_env(link, "PF_TEST_GEMFILE", err, sizeof(err)), 0,
+           "unset: nothing to do");
+}
+
 int
 main(void)
 {
     char top[] = "/tmp/pftest_workdir.XXXXXX";
     char cmd[PATH_MAX + 16];
 
-    plan(19);
+    plan(25);
     if (mkdtemp(top) == NULL)
         bail("mkdtemp");
     test_join();
     test_start(top);
     test_settle(top);
+    test_follow_env(top);
     if (chdir("/") < 0)
         bail("chdir /");
     snprintf(cmd, sizeof(cmd), "rm -rf %s", top);

@@ -18,17 +18,22 @@
 #include "core/settings.h"
 #include "core/unit_workdir.h"
 
-/* True when path names the directory "." is (same device and inode). */
+/* True when a and b name the same directory (device and inode). */
+static bool
+workdir_same(const char *a, const char *b)
+{
+    struct stat sa, sb;
+
+    if (stat(a, &sa) < 0 || stat(b, &sb) < 0)
+        return false; /* then they are not known to be the same */
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* True when path is absolute and names the directory "." is. */
 static bool
 workdir_is_dot(const char *path)
 {
-    struct stat a, b;
-
-    if (path == NULL || path[0] != '/')
-        return false;
-    if (stat(path, &a) < 0 || stat(".", &b) < 0)
-        return false; /* not the answer: the next candidate is tried */
-    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+    return path != NULL && path[0] == '/' && workdir_same(path, ".");
 }
 
 /* The working directory as getcwd() names it, symlinks resolved. */
@@ -131,4 +136,35 @@ workdir_settle(struct settings *s, const char *start, char *err, size_t errsz)
     free(s->working_directory);
     s->working_directory = dir;
     return workdir_enter(dir, err, errsz);
+}
+
+int
+workdir_follow_env(const char *dir, const char *var, char *err, size_t errsz)
+{
+    const char *value = getenv(var);
+    char *parent, *base, *named;
+    int rc = 0;
+
+    if (value == NULL || value[0] != '/')
+        return 0;
+    if ((parent = strdup(value)) == NULL) {
+        snprintf(err, errsz, "%s: out of memory", var);
+        return -1;
+    }
+    base = strrchr(parent, '/');
+    *base++ = '\0';
+    if (strcmp(parent, dir) != 0 &&
+        workdir_same(parent[0] != '\0' ? parent : "/", dir)) {
+        named = workdir_join(dir, base);
+        if (named == NULL || setenv(var, named, 1) < 0) {
+            snprintf(err, errsz, "%s=%s: %s", var, value,
+                     named == NULL ? "out of memory" : strerror(errno));
+            rc = -1;
+        } else {
+            rc = 1;
+        }
+        free(named);
+    }
+    free(parent);
+    return rc;
 }

@@ -44,4 +44,14 @@ int workdir_enter(const char *path, char *err, size_t errsz);
 int workdir_settle(struct settings *s, const char *start, char *err,
                    size_t errsz);
 
+/*
+ * When the variable var names a file directly in the directory dir is,
+ * by another name (as "bundle exec" leaves BUNDLE_GEMFILE: symlinks
+ * resolved), name it through dir instead, so that a mold booted after a
+ * deploy switched the symlink reads the new release's file.  Returns 1
+ * when var was changed, 0 when not, -1 with err filled.
+ */
+int workdir_follow_env(const char *dir, const char *var, char *err,
+                       size_t errsz);
+
 #endif
