@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/proctitle.h"
 #include "core/settings.h"
+#include "core/workdir.h"
 #include "monitor/monitor.h"
 #include "ruby/config_eval.h"
 #include "ruby/mold.h"
@@ -65,37 +66,95 @@ main_layers(struct settings *s, int argc, char **argv)
     return rc;
 }
 
+/* Where the working directory came from, for the start-up line. */
+static char main_workdir_how[640];
+/* BUNDLE_GEMFILE was renamed through the working directory. */
+static bool main_gemfile_followed;
+
+/* The working directory: s->working_directory settled against start
+ * and entered, and BUNDLE_GEMFILE named through it when it names its
+ * Gemfile by another name (workdir.h).  Prints the error.  Returns 0 or
+ * -1. */
+static int
+main_workdir(struct settings *s, const char *start, const char *start_how)
+{
+    char err[1024];
+    int rc = 0;
+
+    if (s->working_directory == NULL || s->working_directory[0] == '\0')
+        snprintf(main_workdir_how, sizeof(main_workdir_how),
+                 "the start directory, %s", start_how);
+    else
+        snprintf(main_workdir_how, sizeof(main_workdir_how),
+                 "working_directory");
+    if (workdir_settle(s, start, err, sizeof(err)) < 0 ||
+        (rc = workdir_follow_env(s->working_directory, "BUNDLE_GEMFILE", err,
+                                 sizeof(err))) < 0) {
+        fprintf(stderr, "pitchfork: %s\n", err);
+        return -1;
+    }
+    main_gemfile_followed = main_gemfile_followed || rc == 1;
+    return 0;
+}
+
 /*
- * Resolve the settings: defaults < configuration file < environment <
- * flags.  The environment and the flags are applied first too, so that
- * they name the configuration file (or leave config/pitchfork.rb to be
- * found) and so that the child that evaluates it boots Ruby as the mold
- * will (-E, -I, -r); then again over the file's settings, which they
- * win over.
+ * Read the configuration file named config (its path made absolute
+ * against the working directory as named, so that every mold reads the
+ * same name, through the symlinks) with its settings under the layers,
+ * which win over it; then settle the working directory it may have set.
  */
 static int
-main_settings(struct settings *s, int argc, char **argv, bool *found)
+main_config_file(struct settings *s, int argc, char **argv, const char *start,
+                 const char *start_how)
 {
-    char *config;
+    char *config = workdir_join(s->working_directory, s->config_file);
     int rc;
 
-    settings_defaults(s);
-    rc = main_layers(s, argc, argv);
-    if (rc != 0 || (rc = settings_config_default(s)) < 0)
-        return rc;
-    *found = rc == 1;
-    if (s->config_file == NULL)
-        return 0;
-    config = strdup(s->config_file); /* the layers replace the field */
     if (config == NULL) {
-        perror("pitchfork: strdup");
+        perror("pitchfork: configuration file path");
         return -1;
     }
     rc = config_file_apply(s, config, config_eval_child);
     if (rc == 0)
         rc = main_layers(s, argc, argv);
+    if (rc == 0)
+        rc = main_workdir(s, start, start_how);
     free(s->config_file); /* the file read, whatever the layers say */
     s->config_file = config;
+    return rc;
+}
+
+/*
+ * Resolve the settings: defaults < configuration file < environment <
+ * flags.  The environment and the flags are applied first too, so that
+ * they name the working directory, entered before config/pitchfork.rb
+ * is looked for, and the configuration file, and so that the child that
+ * evaluates it boots Ruby as the mold will (-E, -I, -r); then again over
+ * the file's settings, which they win over.
+ */
+static int
+main_settings(struct settings *s, int argc, char **argv, bool *found)
+{
+    char err[1024], how[640], *start;
+    int rc;
+
+    settings_defaults(s);
+    rc = main_layers(s, argc, argv);
+    if (rc != 0)
+        return rc;
+    start = workdir_start(how, sizeof(how), err, sizeof(err));
+    if (start == NULL) {
+        fprintf(stderr, "pitchfork: %s\n", err);
+        return -1;
+    }
+    rc = main_workdir(s, start, how);
+    if (rc == 0 && (rc = settings_config_default(s)) >= 0) {
+        *found = rc == 1;
+        rc = s->config_file == NULL
+                 ? 0
+                 : main_config_file(s, argc, argv, start, how);
+    }
+    free(start);
     return rc;
 }
 
@@ -113,9 +172,11 @@ main_config_line(const struct settings *s, bool found)
         how = " (none named, no " SETTINGS_DEFAULT_CONFIG ")";
     log_event(LOGL_INFO, NULL,
               LOG_FIELDS(LOG_STR("CONFIG_FILE", file),
-                         LOG_STR("RACK_ENV", s->rack_env)),
-              "configuration file %s%s; environment %s", file, how,
-              s->rack_env);
+                         LOG_STR("RACK_ENV", s->rack_env),
+                         LOG_STR("WORKING_DIRECTORY", s->working_directory)),
+              "configuration file %s%s; environment %s; working directory "
+              "%s (%s)",
+              file, how, s->rack_env, s->working_directory, main_workdir_how);
 }
 
 /* "unlimited" or the byte count, for the start-up line. */
@@ -199,6 +260,11 @@ main(int argc, char **argv)
         proctitle_set("pitchfork monitor");
         main_limits(&s);
         main_config_line(&s, found);
+        if (main_gemfile_followed)
+            log_info("BUNDLE_GEMFILE named the working directory's Gemfile "
+                     "through its symlinks resolved (as bundle exec does): "
+                     "each mold reads %s",
+                     getenv("BUNDLE_GEMFILE"));
         if (listeners_open(&ls, &s) < 0 ||
             fdlimit_raise(fdlimit_monitor_need(s.workers, ls.n)) < 0)
             rc = 1;

@@ -4,7 +4,8 @@
 # bundle exec; BUNDLE_WITHOUT, BUNDLE_PATH and BUNDLE_DEPLOYMENT apply;
 # the configuration file sees the bundle's gems; a gem the bundle lacks
 # stops the boot with the Gemfile and the gem named; a reload (HUP) after
-# a new Gemfile.lock serves the new version without a failed request.
+# a new Gemfile.lock serves the new version without a failed request,
+# and under bundle exec in a release behind a symlink, the new release's.
 # The gems are built here (a copy of the system's rack under a lower
 # version, two versions of a small gem) and installed in the test's own
 # directory: no network.
@@ -15,7 +16,7 @@
 command -v gem >/dev/null 2>&1 || skip_all "gem not found"
 command -v bundle >/dev/null 2>&1 || skip_all "bundle not found (Debian: bundler)"
 
-plan 26
+plan 29
 
 # ---- the gems: rack at a version below the system's, greet 1.0.0 and 2.0.0
 SYSTEM_RACK_DIR=$(ruby -e 'print Gem::Specification.find_by_name("rack").gem_dir')
@@ -207,5 +208,21 @@ ok $? "and the log names the Gemfile and the gem"
 only_body "rack $SYSTEM_RACK greet 2.0.0"
 ok $? "the gen 1 workers still serve greet 2.0.0"
 stop_server
+
+# ---- bundle exec in a release behind a symlink: BUNDLE_GEMFILE, which
+# it sets with the symlink resolved, follows the symlink at a reload.
+ln -s v1 "$TMPD/cur"
+cd "$TMPD/cur" || exit 1
+PITCHFORK="$TMPD/bexec" start_server "$TMPD/s.sock" -w 1
+is "$(body)" "rack $SYSTEM_RACK greet 1.0.0" "bundle exec pitchfork in cur -> v1: greet 1.0.0"
+log_has "each mold reads $TMPD/cur/Gemfile"
+ok $? "BUNDLE_GEMFILE, v1/Gemfile from bundle exec, is named through cur"
+ln -sfn v2 "$TMPD/cur.new" && mv -T "$TMPD/cur.new" "$TMPD/cur"
+kill -HUP "$SERVER_PID"
+wait_for log_has 'reload done: every worker is gen 1'
+only_body "rack $SYSTEM_RACK greet 2.0.0"
+ok $? "cur -> v2, HUP: the new mold sets up v2's bundle, greet 2.0.0"
+stop_server
+PITCHFORK=$REAL_PITCHFORK
 
 done_testing

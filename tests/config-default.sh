@@ -28,16 +28,16 @@ start_server "$TMPD/s.sock"
 wait_for all_gen 0 4
 ok $? "config/pitchfork.rb is read without -c: its worker_processes 3"
 is "$(body)" "default file" "and its hook runs"
-log_has 'config_file=config/pitchfork.rb .*msg="configuration file config/pitchfork.rb \(found in the working directory\)'
-ok $? "the start-up line names config/pitchfork.rb"
+log_has "config_file=$TMPD/app/config/pitchfork.rb .*msg=\"configuration file $TMPD/app/config/pitchfork.rb \\(found in the working directory\\)"
+ok $? "the start-up line names config/pitchfork.rb, made absolute"
 stop_server
 
 start_server "$TMPD/s.sock" -c other.rb
 wait_for all_gen 0 3
 ok $? "-c other.rb: its worker_processes 2, not the default file's"
 is "$(body)" "other file" "and its hook, not the default file's"
-log_has 'msg="configuration file other.rb; '
-ok $? "the start-up line names other.rb"
+log_has "msg=\"configuration file $TMPD/app/other.rb; "
+ok $? "the start-up line names other.rb, made absolute"
 stop_server
 
 PITCHFORK_CONFIG=other.rb start_server "$TMPD/s.sock"

@@ -68,13 +68,13 @@ refused 'early_hints "yes"' \
 
 # Right type, out of range: the monitor's message, as for a flag.
 refused 'worker_processes 0' \
-    'invalid value \\?"0\\?" for worker_processes in c\.rb: expected an integer from 1 to 1024' \
+    'invalid value \\?"0\\?" for worker_processes in .*/c\.rb: expected an integer from 1 to 1024' \
     "worker_processes 0: the range is the table's"
 refused 'listen 8080, umask: 0o1000' \
-    'invalid value \\?"1000\\?" for listen_umask in c\.rb: expected an octal number from 0 to 0777' \
+    'invalid value \\?"1000\\?" for listen_umask in .*/c\.rb: expected an octal number from 0 to 0777' \
     "listen's umask: 0o1000 is out of range"
 refused 'client_body_buffer_size 2**31' \
-    'invalid value \\?"2147483648\\?" for client_body_buffer_size in c\.rb' \
+    'invalid value \\?"2147483648\\?" for client_body_buffer_size in .*/c\.rb' \
     "client_body_buffer_size: at most 1G"
 
 done_testing

@@ -45,7 +45,7 @@ lint_code() { hcurl -o /dev/null -w '%{http_code}' "$(url /lint)"; }
 boot - - - -w 1
 is "$(env_body)" "production production config:no config" "no variable: production, exported as RACK_ENV and RAILS_ENV"
 is "$(lint_code)" 204 "production: no Rack::Lint"
-log_has 'rack_env=production msg="configuration file none .*; environment production"'
+log_has 'rack_env=production .*msg="configuration file none .*; environment production;'
 ok $? "the start-up line says production"
 stop_server
 

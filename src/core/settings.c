@@ -272,4 +272,6 @@ settings_dump(const struct settings *s, FILE *out)
     fprintf(out, "listen_queues_per_worker = %d\n",
             s->listen_queues_per_worker);
     fprintf(out, "rack_env = %s\nrackup = %s\n", s->rack_env, s->rackup);
+    fprintf(out, "working_directory = %s\n",
+            s->working_directory ? s->working_directory : "");
 }

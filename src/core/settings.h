@@ -49,6 +49,7 @@ struct settings {
     int listen_queues_per_worker;      /* queues a worker waits on; 0: queues
                                         * - 1, at least 1 */
     char *config_file;                 /* -c FILE */
+    char *working_directory;           /* as named, absolute once settled */
     char *rack_env;                    /* -E, RACK_ENV, RAILS_ENV, APP_ENV */
     char *rackup;                      /* last argument, default config.ru */
     char *includes[SETTINGS_MAX_LIST]; /* -I DIR */

@@ -266,6 +266,18 @@ const struct setting_def settings_table[] = {
         .help = "Ruby configuration file (the upstream DSL)",
     },
     {
+        .name = "working_directory",
+        .env = "PITCHFORK_WORKING_DIRECTORY",
+        .flag = "working-directory",
+        .dsl = "working_directory",
+        .type = SET_STRING,
+        .offset = F(working_directory),
+        .defval = "",
+        .help = "directory each mold booted from disk enters, symlinks "
+                "followed anew at every reload; relative: to the start "
+                "directory (default: the start directory, as named)",
+    },
+    {
         .name = "rack_env",
         .env = "RACK_ENV",
         .env_fallback = {"RAILS_ENV", "APP_ENV"},

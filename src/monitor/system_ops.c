@@ -112,6 +112,20 @@ system_ops_child_reset(struct monitor *m)
     fdlimit_restore(); /* the application gets the limit it was given */
 }
 
+/*
+ * The monitor moves into the working directory anew with each mold it
+ * boots, so that it does not keep an old release's directory alive
+ * after a deploy switched the symlink.  A failure is the new mold's to
+ * report: it enters the directory itself and exits if it cannot.
+ */
+static void
+system_ops_follow_workdir(struct monitor *m)
+{
+    if (m->s->working_directory != NULL && chdir(m->s->working_directory) < 0)
+        log_debug("working_directory %s: chdir in the monitor: %s",
+                  m->s->working_directory, strerror(errno));
+}
+
 static pid_t
 system_ops_fork_mold(struct monitor *m, unsigned gen, int *ctl_fd)
 {
@@ -122,6 +136,7 @@ system_ops_fork_mold(struct monitor *m, unsigned gen, int *ctl_fd)
         log_syserr("socketpair for a mold");
         return -1;
     }
+    system_ops_follow_workdir(m);
     fflush(NULL);
     pid = fork();
     if (pid < 0) {

@@ -11,6 +11,7 @@
 #include "ruby/config_eval.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 #include <ruby.h>
@@ -37,28 +38,43 @@ config_eval_dsl_body(VALUE unused)
                       rb_str_new_cstr("pitchfork/configurator.rb"));
 }
 
+/* Configurator.load(path, settings_child): args is [path, bool]. */
 static VALUE
-config_eval_load_body(VALUE path)
+config_eval_load_body(VALUE args)
 {
     VALUE mod = rb_const_get(rb_cObject, rb_intern("Pitchfork"));
     VALUE klass = rb_const_get(mod, rb_intern("Configurator"));
 
-    return rb_funcall(klass, rb_intern("load"), 1, path);
+    return rb_funcall(klass, rb_intern("load"), 2, RARRAY_AREF(args, 0),
+                      RARRAY_AREF(args, 1));
 }
 
-int
-config_eval_load(const char *path)
+/* Evaluate path; SETTINGS_CHILD: in the configuration child, where
+ * working_directory binds when read (configurator.rb). */
+static int
+config_eval_load_as(const char *path, bool settings_child)
 {
     int state = 0;
+    VALUE args;
 
     pfruby_protect(config_eval_dsl_body, Qnil, &state);
-    if (state == 0)
-        pfruby_protect(config_eval_load_body, rb_str_new_cstr(path), &state);
+    if (state == 0) {
+        args = rb_assoc_new(rb_str_new_cstr(path),
+                            settings_child ? Qtrue : Qfalse);
+        pfruby_protect(config_eval_load_body, args, &state);
+        RB_GC_GUARD(args);
+    }
     if (state != 0) {
         log_err("cannot load the configuration file %s", path);
         return -1;
     }
     return 0;
+}
+
+int
+config_eval_load(const char *path)
+{
+    return config_eval_load_as(path, false);
 }
 
 static VALUE
@@ -85,7 +101,7 @@ config_eval_child(const struct settings *s, const char *path, int fd)
     int state = 0;
     size_t off = 0, len;
 
-    if (vm_boot(s) < 0 || config_eval_load(path) < 0)
+    if (vm_boot(s) < 0 || config_eval_load_as(path, true) < 0)
         _exit(1);
     lines = pfruby_protect(config_eval_report_body, Qnil, &state);
     if (state)

@@ -34,15 +34,18 @@ module Pitchfork
       # The configuration loaded in this process, or nil.
       attr_accessor :current
 
-      def load(path)
-        config = new(path)
+      # SETTINGS_CHILD: evaluated for the monitor's settings (see
+      # working_directory).
+      def load(path, settings_child = false)
+        config = new(path, settings_child)
         config.instance_eval(File.read(path), path, 1)
         self.current = config
       end
     end
 
-    def initialize(path)
+    def initialize(path, settings_child = false)
       @path = path
+      @settings_child = settings_child
       @settings = {}
       @hooks = {}
       @warnings = []
@@ -73,6 +76,26 @@ module Pitchfork
     def timeout(seconds, cleanup: nil)
       set(:timeout, seconds)
       set(:timeout, cleanup, :cleanup) unless cleanup.nil?
+    end
+
+    # Like unicorn's, it binds when read: in the child that reports the
+    # settings, the rest of the file runs in that directory, and the
+    # monitor is told its absolute name (relative to the directory the
+    # server was started in, as named, which is $PWD there).  The mold
+    # evaluates the file already in it: the monitor has settled it.
+    def working_directory(dir)
+      set(:working_directory, dir)
+      return unless @settings_child
+
+      dir = File.expand_path(dir, ENV.fetch("PWD", Dir.pwd))
+      begin
+        Dir.chdir(dir)
+      rescue SystemCallError => e
+        raise ArgumentError, "working_directory #{dir}: chdir: " \
+                             "#{SystemCallError.new(nil, e.errno).message}"
+      end
+      ENV["PWD"] = dir
+      @settings[:working_directory] = dir
     end
 
     # The setters of one value: every other DSL method of the table.

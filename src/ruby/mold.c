@@ -35,6 +35,7 @@
 #include "core/proctitle.h"
 #include "core/settings.h"
 #include "core/shm.h"
+#include "core/workdir.h"
 #include "ruby/bundle.h"
 #include "ruby/config_eval.h"
 #include "ruby/hooks.h"
@@ -437,12 +438,22 @@ mold_service(struct mold *m)
     return ROLE_EXIT;
 }
 
-/* Boot Ruby and the app; report readiness or failure. */
+/*
+ * Boot Ruby and the app; report readiness or failure.  The working
+ * directory is entered afresh first, so that a symlink switched to a
+ * new release since the last mold booted is followed: the Gemfile, the
+ * configuration file and config.ru are that release's.
+ */
 static int
 mold_boot(struct mold *m)
 {
     const struct settings *s = m->a->settings;
+    char err[1024];
 
+    if (workdir_enter(s->working_directory, err, sizeof(err)) < 0) {
+        log_err("%s", err);
+        return -1;
+    }
     if (vm_boot(s) < 0)
         return -1;
     if (bundle_summary() != NULL)
