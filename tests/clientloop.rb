@@ -4,7 +4,9 @@
 # or host:port) over and over, one connection per request, until the file
 # STOP exists; then writes "OK FAILED" to OUT.  A request fails when it
 # cannot connect or gets anything but a 200.  Bounded by the caller's
-# timeout(1).  Usage: clientloop.rb ADDR STOP OUT [PATH]
+# timeout(1).  OUT.started appears once the first request is answered,
+# so that the caller knows the loop runs before it acts.
+# Usage: clientloop.rb ADDR STOP OUT [PATH]
 #
 # SPDX-License-Identifier: MIT
 require_relative "connect"
@@ -20,6 +22,7 @@ until File.exist?(stop)
     res = sock.read.to_s
     sock.close
     if res.start_with?("HTTP/1.1 200 ")
+      File.write("#{out}.started", "") if ok.zero?
       ok += 1
     else
       failed += 1

@@ -144,7 +144,8 @@ stop_server() {
 #   titles                          one line per server child: its cmdline
 #   gen_count GEN                   children whose title says (gen:GEN)
 #   all_gen GEN N                   exactly N children, all of gen GEN
-#   start_loop [PATH] / stop_loop   a background client loop; stop_loop
+#   start_loop [PATH] / stop_loop   a background client loop, running
+#                                   once start_loop returns; stop_loop
 #                                   prints "OK FAILED"
 
 titles() {
@@ -166,11 +167,12 @@ all_gen() {
 
 LOOP_PID=""
 start_loop() {
-    rm -f "$TMPD/loop.stop" "$TMPD/loop.out"
+    rm -f "$TMPD/loop.stop" "$TMPD/loop.out" "$TMPD/loop.out.started"
     timeout "$((TIMEOUT * 4))" ruby "$top_srcdir/tests/clientloop.rb" "$SERVER_LISTEN" \
         "$TMPD/loop.stop" "$TMPD/loop.out" "${1:-/}" 2>"$TMPD/loop.err" &
     LOOP_PID=$!
     KNOWN_PIDS="$KNOWN_PIDS $LOOP_PID"
+    wait_for test -e "$TMPD/loop.out.started"
 }
 
 # (Often called in $(...), a subshell that cannot wait for the loop.)
