@@ -101,7 +101,9 @@ system_ops_fork_mold(struct monitor *m, unsigned gen, int *ctl_fd)
         log_syserr("socketpair for a mold");
         return -1;
     }
-    fflush(NULL);
+    /* So that the child does not write our buffered output again; a
+     * failure to flush loses only those log lines. */
+    (void)fflush(NULL);
     pid = fork();
     if (pid < 0) {
         log_syserr("fork a mold");
