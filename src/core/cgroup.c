@@ -35,10 +35,10 @@ cgroup_file(const char *root, const char *dir, const char *file, char *buf,
     if ((f = fopen(path, "re")) == NULL)
         return -1;
     if (fgets(buf, (int)size, f) == NULL) {
-        fclose(f);
+        (void)fclose(f); /* read only: nothing to lose */
         return -1;
     }
-    fclose(f);
+    (void)fclose(f); /* read only: nothing to lose */
     buf[strcspn(buf, "\n")] = '\0';
     return 0;
 }
@@ -74,7 +74,7 @@ cgroup_stat(const char *root, const char *dir, const char *file,
         if (strncmp(line, key, n) == 0 && line[n] == ' ' &&
             sscanf(line + n + 1, "%llu", &v) == 1)
             break;
-    fclose(f);
+    (void)fclose(f); /* read only: nothing to lose */
     return v;
 }
 
@@ -121,7 +121,7 @@ cgroup_path(const char *proc_cgroup, const char *ctl, char *out, size_t size)
             found = 0;
         }
     }
-    fclose(f);
+    (void)fclose(f); /* read only: nothing to lose */
     return found;
 }
 
@@ -252,7 +252,7 @@ cgroup_process_memory(pid_t pid, uint64_t *rss, uint64_t *uss)
                  sscanf(line, "Private_Dirty: %llu kB", &kb) == 1)
             *uss += (uint64_t)kb * 1024;
     }
-    fclose(f);
+    (void)fclose(f); /* read only: nothing to lose */
     return 0;
 }
 

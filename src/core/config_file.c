@@ -91,7 +91,9 @@ config_file_apply(struct settings *s, const char *path,
         log_syserr("pipe for the configuration file");
         return -1;
     }
-    fflush(NULL);
+    /* So that the child does not write our buffered output again; a
+     * failure to flush loses only those log lines. */
+    (void)fflush(NULL);
     if ((pid = fork()) < 0) {
         log_syserr("fork to read the configuration file");
         return -1;

@@ -47,6 +47,8 @@ listener_describe(struct listener *l)
     char host[INET6_ADDRSTRLEN] = "";
     unsigned port = 0;
 
+    /* Zeroed: the analyzers do not know what getsockname() fills in. */
+    memset(&ss, 0, sizeof(ss));
     if (getsockname(l->fd, (struct sockaddr *)&ss, &len) < 0) {
         log_syserr("getsockname on listener fd %d", l->fd);
         return -1;

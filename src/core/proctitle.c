@@ -24,6 +24,15 @@ static size_t title_len;
  * socket activation) stay owned here rather than leak. */
 static char **moved_environ;
 
+/* Free the strings v[0..n) and the vector v (a copy that failed). */
+static void
+proctitle_free_copy(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
 /* Copy environ to the heap so its strings can be overwritten. */
 static int
 proctitle_move_environ(void)
@@ -37,8 +46,10 @@ proctitle_move_environ(void)
     if (copy == NULL)
         return -1;
     for (size_t i = 0; i < n; i++)
-        if ((copy[i] = copy[n + 1 + i] = strdup(environ[i])) == NULL)
+        if ((copy[i] = copy[n + 1 + i] = strdup(environ[i])) == NULL) {
+            proctitle_free_copy(copy, i);
             return -1;
+        }
     moved_environ = copy;
     environ = copy;
     return 0;
@@ -53,8 +64,10 @@ proctitle_init(int argc, char **argv)
     if (args == NULL)
         return NULL;
     for (int i = 0; i < argc; i++)
-        if ((args[i] = strdup(argv[i])) == NULL)
+        if ((args[i] = strdup(argv[i])) == NULL) {
+            proctitle_free_copy(args, (size_t)i);
             return NULL;
+        }
     /* The contiguous area runs from argv[0] to the end of the last
      * argument or environment string that directly follows it. */
     end = argv[0] + strlen(argv[0]) + 1;
@@ -62,8 +75,10 @@ proctitle_init(int argc, char **argv)
         end = argv[i] + strlen(argv[i]) + 1;
     for (char **e = environ; *e != NULL && *e == end; e++)
         end = *e + strlen(*e) + 1;
-    if (proctitle_move_environ() < 0)
+    if (proctitle_move_environ() < 0) {
+        proctitle_free_copy(args, (size_t)argc);
         return NULL;
+    }
     title_start = argv[0];
     title_len = (size_t)(end - argv[0]);
     /* comm, inherited by every child, is "pitchfork" for pgrep and top;

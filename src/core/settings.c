@@ -114,7 +114,7 @@ settings_options(struct option *longs, char *shorts)
     longs[k++] = (struct option){"help", no_argument, NULL, 'h'};
     longs[k++] = (struct option){"version", no_argument, NULL, 'v'};
     longs[k] = (struct option){NULL, 0, NULL, 0};
-    strcpy(shorts + j, "hv");
+    memcpy(shorts + j, "hv", sizeof("hv"));
 }
 
 static const struct setting_def *

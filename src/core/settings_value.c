@@ -65,7 +65,7 @@ set_int(struct settings *s, const struct setting_def *d, const char *v,
 
     snprintf(allowed, sizeof(allowed), "expected an integer from %.0f to %.0f",
              d->min, d->max);
-    if (parse_int(v, &x) < 0 || x < d->min || x > d->max)
+    if (parse_int(v, &x) < 0 || (double)x < d->min || (double)x > d->max)
         return settings_bad(d, v, o, allowed, err, n);
     *(int *)((char *)s + d->offset) = (int)x;
     return 0;
@@ -87,7 +87,7 @@ set_octal(struct settings *s, const struct setting_def *d, const char *v,
     errno = 0;
     x = strtol(v, &end, 8);
     if (errno || end == v || *end != '\0' || *v < '0' || *v > '7' ||
-        x < d->min || x > d->max)
+        (double)x < d->min || (double)x > d->max)
         return settings_bad(d, v, o, allowed, err, n);
     *(int *)((char *)s + d->offset) = (int)x;
     return 0;
@@ -108,7 +108,7 @@ set_seconds(struct settings *s, const struct setting_def *d, const char *v,
     if (errno || end == v || *end != '\0' || !isfinite(x) || x < d->min ||
         x > d->max)
         return settings_bad(d, v, o, allowed, err, n);
-    *(double *)((char *)s + d->offset) = x;
+    memcpy((char *)s + d->offset, &x, sizeof(x)); /* a double field */
     return 0;
 }
 
@@ -268,12 +268,12 @@ set_refork(struct settings *s, const struct setting_def *d, const char *v,
         "expected positive request counts separated by commas, optionally "
         "ending with false (e.g. 50,100,1000 or 50,100,false), or empty";
     char buf[512], *save = NULL;
-    size_t k = 0;
+    size_t k = 0, len = strlen(v);
     bool repeat = true;
 
-    if (strlen(v) >= sizeof(buf))
+    if (len >= sizeof(buf))
         return settings_bad(d, v, o, allowed, err, n);
-    strcpy(buf, v);
+    memcpy(buf, v, len + 1);
     for (char *t = strtok_r(buf, ", ", &save); t;
          t = strtok_r(NULL, ", ", &save)) {
         long long x;

@@ -121,8 +121,12 @@ refork_busiest(const struct monitor *m, bool eligible, int skip)
 
     for (int i = 0; i < m->nworkers; i++) {
         uint64_t r = atomic_load(&m->slots[i].requests);
-        bool ok = eligible ? refork_eligible(m, i) : refork_current(m, i);
-        if (ok && i != skip && (best < 0 || r > most)) {
+        bool ok;
+
+        if (i == skip)
+            continue;
+        ok = eligible ? refork_eligible(m, i) : refork_current(m, i);
+        if (ok && (best < 0 || r > most)) {
             best = i;
             most = r;
         }

@@ -137,7 +137,9 @@ system_ops_fork_mold(struct monitor *m, unsigned gen, int *ctl_fd)
         return -1;
     }
     system_ops_follow_workdir(m);
-    fflush(NULL);
+    /* So that the child does not write our buffered output again; a
+     * failure to flush loses only those log lines. */
+    (void)fflush(NULL);
     pid = fork();
     if (pid < 0) {
         log_syserr("fork a mold");

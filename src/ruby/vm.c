@@ -72,8 +72,12 @@ vm_options(const struct settings *s)
     argv[argc++] = vm_strdup("-e0");
     argv[argc] = NULL;
     for (int i = 0; i < argc; i++)
-        if (argv[i] == NULL)
-            return -1; /* logged; the copies live as long as the VM */
+        if (argv[i] == NULL) { /* logged */
+            for (int j = 0; j < argc; j++)
+                free(argv[j]);
+            return -1;
+        }
+    /* From here the copies live as long as the VM. */
 
     node = ruby_options(argc, argv);
     if (ruby_executable_node(node, &state))
@@ -220,7 +224,7 @@ vm_warn_lint_rewind(const struct settings *s)
     const char *env = getenv("RACK_ENV");
     VALUE rack, rel = Qnil;
 
-    if (s->rewindable_input || env == NULL || strcmp(env, "development"))
+    if (s->rewindable_input || env == NULL || strcmp(env, "development") != 0)
         return;
     if (!rb_const_defined(rb_cObject, rb_intern("Rack")))
         return;
