@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/cgroup.h"
+#include "core/cgroup_worker.h"
 #include "core/config_file.h"
 #include "core/fdlimit.h"
 #include "core/listeners.h"
@@ -199,6 +200,65 @@ main_worker_cap(char *buf, size_t size, const struct settings *s)
                                 : "none";
 }
 
+/* Why worker_memory_hard_max cannot be had here, in why; limit gets
+ * the bytes.  Returns 0 when it can. */
+static int
+main_hard_cap_limit(const struct settings *s, const struct cgroup_limits *cg,
+                    uint64_t *limit, char *why, size_t whysz)
+{
+    *limit = s->worker_memory_hard_max;
+    if (s->worker_memory_hard_pct > 0) {
+        if (cg->memory_max == CGROUP_UNLIMITED) {
+            snprintf(why, whysz,
+                     "%g%% of no memory limit: the service's cgroup has "
+                     "none (MemoryMax=)",
+                     s->worker_memory_hard_pct);
+            return -1;
+        }
+        *limit = (uint64_t)((double)cg->memory_max *
+                            (s->worker_memory_hard_pct / 100.0));
+    }
+    if (getenv("INVOCATION_ID") == NULL) {
+        snprintf(why, whysz,
+                 "not started by systemd as a service, so no cgroup is "
+                 "delegated to it (Delegate=yes)");
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * worker_memory_hard_max: set up a cgroup per worker before the first
+ * fork, or warn at boot and turn it off (the workers then run with the
+ * soft cap alone).  s->worker_memory_hard_max ends as the bytes in
+ * force, or 0.
+ */
+static void
+main_hard_cap(struct settings *s, const struct cgroup_limits *cg)
+{
+    const char *root = getenv("PITCHFORK_CGROUP_ROOT");
+    const char *self = getenv("PITCHFORK_CGROUP_SELF");
+    char why[8192];
+    uint64_t limit;
+
+    if (s->worker_memory_hard_max == 0 && s->worker_memory_hard_pct == 0)
+        return;
+    s->worker_memory_hard_max = 0;
+    if (main_hard_cap_limit(s, cg, &limit, why, sizeof(why)) == 0 &&
+        cgroup_worker_setup(root && *root ? root : "/sys/fs/cgroup",
+                            self && *self ? self : "/proc/self/cgroup", limit,
+                            why, sizeof(why)) == 0) {
+        s->worker_memory_hard_max = limit;
+        log_event(LOGL_INFO, NULL,
+                  LOG_FIELDS(LOG_UINT("MEMORY_HARD_MAX", limit)),
+                  "worker_memory_hard_max: each worker in its own cgroup "
+                  "(v%d) with a memory limit of %llu bytes",
+                  cgroup_worker_version(), (unsigned long long)limit);
+        return;
+    }
+    log_warn("worker_memory_hard_max is ignored: %s", why);
+}
+
 /* Log the limits and derived values once at start; an "auto" worker
  * memory cap is derived and logged when the mold is ready (health.c). */
 static void
@@ -225,6 +285,7 @@ main_limits(struct settings *s)
               "cgroup v%d: memory limit %s, memory high %s, cpu quota %g; "
               "%d workers; worker memory cap %s",
               cg.version, mem, high, cg.cpus, s->workers, cap);
+    main_hard_cap(s, &cg);
 }
 
 static void

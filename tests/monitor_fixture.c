@@ -33,6 +33,7 @@
 #define FX_WORKER_FD 20000
 
 int fx_send_errno;
+uint64_t fx_oom_kills[SETTINGS_MAX_WORKERS];
 struct settings fx_settings;
 
 static struct monitor fx_monitor;
@@ -139,6 +140,30 @@ fx_notify(struct monitor *m, const char *state)
              state);
 }
 
+static int
+fx_cgroup_make(struct monitor *m, int nr)
+{
+    (void)m;
+    fx_record(FX_CGROUP_MAKE)->nr = (uint32_t)nr;
+    return 0;
+}
+
+static int
+fx_cgroup_oom_kills(struct monitor *m, int nr, uint64_t *kills)
+{
+    (void)m;
+    *kills = fx_oom_kills[nr];
+    return 0;
+}
+
+static int
+fx_cgroup_remove(struct monitor *m, int nr)
+{
+    (void)m;
+    fx_record(FX_CGROUP_REMOVE)->nr = (uint32_t)nr;
+    return 0;
+}
+
 static const struct monitor_ops fx_ops = {
     .send = fx_send,
     .recv = fx_recv,
@@ -147,6 +172,9 @@ static const struct monitor_ops fx_ops = {
     .watch = fx_watch,
     .fork_mold = fx_fork_mold,
     .notify = fx_notify,
+    .cgroup_make = fx_cgroup_make,
+    .cgroup_oom_kills = fx_cgroup_oom_kills,
+    .cgroup_remove = fx_cgroup_remove,
 };
 
 /* Copy the value of field name= out of iov into buf, if it is there. */
@@ -221,6 +249,7 @@ fx_init(int nworkers)
     settings_defaults(&fx_settings);
     fx_settings.worker_memory_auto = false;
     fx_settings.worker_memory_max = 0;
+    memset(fx_oom_kills, 0, sizeof(fx_oom_kills));
     memset(fx_slots, 0, sizeof(fx_slots));
     *m = (struct monitor){.s = &fx_settings,
                           .ls = &fx_listeners,

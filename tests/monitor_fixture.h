@@ -31,7 +31,9 @@ enum fx_kind {
     FX_WATCH,
     FX_FORK,
     FX_NOTIFY,
-    FX_LOG
+    FX_LOG,
+    FX_CGROUP_MAKE,  /* nr: the worker */
+    FX_CGROUP_REMOVE /* nr: the worker */
 };
 
 struct fx_event {
@@ -41,7 +43,7 @@ struct fx_event {
     int sig;              /* KILL */
     struct ctl_msg msg;   /* SEND */
     enum monitor_tag tag; /* WATCH */
-    uint32_t nr;          /* WATCH */
+    uint32_t nr;          /* WATCH, CGROUP_MAKE, CGROUP_REMOVE */
     char text[256];       /* NOTIFY: the state line; LOG: the message */
     char event[32];       /* LOG: PITCHFORK_EVENT, or "" */
 };
@@ -49,6 +51,9 @@ struct fx_event {
 /* The settings the fixture's monitor uses: the defaults, with the
  * worker memory cap off; a test changes them after fx_init(). */
 extern struct settings fx_settings;
+
+/* The OOM kills each worker's cgroup reports (0 at fx_init()). */
+extern uint64_t fx_oom_kills[SETTINGS_MAX_WORKERS];
 
 /* When not 0, every send fails with this errno (and is not recorded). */
 extern int fx_send_errno;

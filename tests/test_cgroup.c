@@ -8,10 +8,12 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/cgroup.h"
+#include "core/cgroup_worker.h"
 #include "tap.h"
 
 static char root[256];
@@ -104,6 +106,108 @@ test_v2(void)
     is_int(cgroup_read(&cg, root, self), -1, "missing cgroup file fails");
 }
 
+/* The first line of root/rel, or "" when it is unreadable. */
+static const char *
+get(const char *rel)
+{
+    static char buf[256];
+    char path[512];
+    FILE *f;
+
+    buf[0] = '\0';
+    snprintf(path, sizeof(path), "%s/%s", root, rel);
+    if ((f = fopen(path, "r")) != NULL) {
+        if (fgets(buf, sizeof(buf), f) == NULL)
+            buf[0] = '\0';
+        fclose(f);
+    }
+    buf[strcspn(buf, "\n")] = '\0';
+    return buf;
+}
+
+static void
+test_oom_kill_parse(void)
+{
+    is_int((long long)cgroup_worker_parse_oom_kill(
+               "low 0\nhigh 0\nmax 12\noom 2\noom_kill 1\n"
+               "oom_group_kill 1\n"),
+           1, "v2 memory.events: oom_kill, not oom or oom_group_kill");
+    is_int((long long)cgroup_worker_parse_oom_kill(
+               "oom_kill_disable 0\nunder_oom 0\noom_kill 7\n"),
+           7, "v1 memory.oom_control: oom_kill, not oom_kill_disable");
+    is_int((long long)cgroup_worker_parse_oom_kill("oom_kill_disable 0\n"
+                                                   "under_oom 0\n"),
+           0, "an older kernel's memory.oom_control: no counter, 0");
+    is_int((long long)cgroup_worker_parse_oom_kill(""), 0, "empty: 0");
+}
+
+static void
+test_worker_cgroups_v2(void)
+{
+    char self[512], why[8192], pid[32];
+    uint64_t kills = 9;
+
+    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+    put("self-w2", "0::/w2/app.service\n");
+    snprintf(self, sizeof(self), "%s/self-w2", root);
+    put("w2/app.service/memory.max", "max\n");
+    is_int(cgroup_worker_setup(root, self, 1 << 20, why, sizeof(why)), -1,
+           "v2: no cgroup.procs to write: refused");
+    ok(strstr(why, "is not delegated to the service (Delegate=yes)") != NULL,
+       "saying why: %s", why);
+    is_int(cgroup_worker_version(), 0, "and off");
+    put("w2/app.service/cgroup.procs", "");
+    put("w2/app.service/cgroup.subtree_control", "");
+    put("w2/app.service/monitor/cgroup.procs", "");
+    is_int(cgroup_worker_setup(root, self, 1 << 20, why, sizeof(why)), 0,
+           "v2: set up");
+    is_str(get("w2/app.service/monitor/cgroup.procs"), pid,
+           "the monitor moved into the leaf monitor/");
+    is_str(get("w2/app.service/cgroup.subtree_control"), "+memory",
+           "the memory controller enabled for the children");
+    put("w2/app.service/worker-3/memory.max", "max\n");
+    put("w2/app.service/worker-3/memory.swap.max", "max\n");
+    put("w2/app.service/worker-3/cgroup.procs", "");
+    put("w2/app.service/worker-3/memory.events", "oom 1\noom_kill 1\n");
+    is_int(cgroup_worker_make(3), 0, "worker 3's cgroup made");
+    is_str(get("w2/app.service/worker-3/memory.max"), "1048576",
+           "memory.max is the limit");
+    is_str(get("w2/app.service/worker-3/memory.swap.max"), "0",
+           "memory.swap.max 0: no swapping past it");
+    is_int(cgroup_worker_enter(3), 0, "a worker enters it");
+    is_str(get("w2/app.service/worker-3/cgroup.procs"), pid,
+           "its pid in worker-3/cgroup.procs");
+    ok(cgroup_worker_oom_kills(3, &kills) == 0 && kills == 1,
+       "its oom_kill counter read from memory.events");
+    put("w2/app.service/monitor/cgroup.procs", "");
+    is_int(cgroup_worker_leave(), 0, "a promoted worker leaves it");
+    is_str(get("w2/app.service/monitor/cgroup.procs"), pid,
+           "for the monitor's cgroup");
+    is_int(cgroup_worker_make(4), -1, "a cgroup without memory.max fails");
+}
+
+static void
+test_worker_cgroups_v1(void)
+{
+    char self[512], why[8192];
+    uint64_t kills = 9;
+
+    put("self-w1", "9:memory:/w1/app.service\n0::/\n");
+    snprintf(self, sizeof(self), "%s/self-w1", root);
+    put("memory/w1/app.service/cgroup.procs", "");
+    is_int(cgroup_worker_setup(root, self, 2 << 20, why, sizeof(why)), 0,
+           "v1: set up");
+    is_int(cgroup_worker_version(), 1, "v1 in use");
+    put("memory/w1/app.service/worker-0/memory.limit_in_bytes", "0\n");
+    put("memory/w1/app.service/worker-0/memory.oom_control",
+        "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+    is_int(cgroup_worker_make(0), 0, "worker 0's cgroup made");
+    is_str(get("memory/w1/app.service/worker-0/memory.limit_in_bytes"),
+           "2097152", "memory.limit_in_bytes is the limit");
+    ok(cgroup_worker_oom_kills(0, &kills) == 0 && kills == 2,
+       "its oom_kill counter read from memory.oom_control");
+}
+
 int
 main(void)
 {
@@ -114,6 +218,9 @@ main(void)
         bail("mkdtemp");
     test_v1();
     test_v2();
+    test_oom_kill_parse();
+    test_worker_cgroups_v2();
+    test_worker_cgroups_v1();
     ok(cgroup_private_memory(getpid()) > 0, "own USS is readable");
     is_int((long long)cgroup_worker_cap(1000, 100, 2), 300,
            "auto cap: (limit - mold) / (workers + 1)");

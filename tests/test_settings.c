@@ -85,6 +85,38 @@ test_types(void)
     settings_free(&s);
 }
 
+/* worker_memory_hard_max: bytes, a percentage, empty; the refusals. */
+static void
+test_hard_memory(struct settings *s)
+{
+    ok(s->worker_memory_hard_max == 0 && s->worker_memory_hard_pct == 0,
+       "worker_memory_hard_max off by default");
+    is_int(set(s, "worker_memory_hard_max", "256M"), 0, "hard max 256M");
+    ok(s->worker_memory_hard_max == 256ULL << 20, "256M in bytes");
+    is_int(set(s, "worker_memory_hard_max", "25%"), 0, "hard max 25%%");
+    ok(s->worker_memory_hard_max == 0 && s->worker_memory_hard_pct == 25,
+       "25%% of the limit");
+    is_int(set(s, "worker_memory_hard_max", "12.5%"), 0, "hard max 12.5%%");
+    ok(s->worker_memory_hard_pct == 12.5, "12.5%% of the limit");
+    is_int(set(s, "worker_memory_hard_max", "1G"), 0, "hard max 1G");
+    ok(s->worker_memory_hard_max == 1ULL << 30 &&
+           s->worker_memory_hard_pct == 0,
+       "bytes replace a percentage");
+    is_int(set(s, "worker_memory_hard_max", ""), 0, "empty turns it off");
+    ok(s->worker_memory_hard_max == 0 && s->worker_memory_hard_pct == 0,
+       "off again");
+    is_int(set(s, "worker_memory_hard_max", "0%"), -1, "0%% refused");
+    is_int(set(s, "worker_memory_hard_max", "101%"), -1, "101%% refused");
+    is_int(set(s, "worker_memory_hard_max", "0"), -1, "0 bytes refused");
+    is_int(set(s, "worker_memory_hard_max", "%"), -1, "%% alone refused");
+    is_int(set(s, "worker_memory_hard_max", "lots"), -1, "lots refused");
+    is_str(err,
+           "invalid value \"lots\" for PITCHFORK_WORKER_MEMORY_HARD_MAX: "
+           "expected bytes with an optional K, M or G suffix, a percentage "
+           "of the memory limit above 0 and at most 100%, or empty",
+           "hard max error text");
+}
+
 static void
 test_refork_and_memory(void)
 {
@@ -114,6 +146,7 @@ test_refork_and_memory(void)
     ok(!s.worker_memory_auto && s.worker_memory_max == 512ULL << 20,
        "512M in bytes");
     is_int(set(&s, "worker_memory_max", "lots"), -1, "memory lots refused");
+    test_hard_memory(&s);
     settings_free(&s);
 }
 
@@ -297,6 +330,9 @@ same_field(const struct settings *a, const struct settings *b,
     case SET_MEMORY:
         return a->worker_memory_max == b->worker_memory_max &&
                a->worker_memory_auto == b->worker_memory_auto;
+    case SET_HARD_MEMORY:
+        return a->worker_memory_hard_max == b->worker_memory_hard_max &&
+               a->worker_memory_hard_pct == b->worker_memory_hard_pct;
     case SET_STRING:
         return *(char *const *)pa && *(char *const *)pb &&
                strcmp(*(char *const *)pa, *(char *const *)pb) == 0;

@@ -195,6 +195,23 @@ cgroup_read(struct cgroup_limits *cg, const char *root,
     return 0;
 }
 
+int
+cgroup_memory_dir(const char *root, const char *proc_cgroup, char *out,
+                  size_t size)
+{
+    char path[4096];
+
+    if (cgroup_path(proc_cgroup, "memory", path, sizeof(path)) == 0) {
+        snprintf(out, size, "%s/memory%s", root, path);
+        return 1;
+    }
+    if (cgroup_path(proc_cgroup, "", path, sizeof(path)) == 0) {
+        snprintf(out, size, "%s%s", root, path);
+        return 2;
+    }
+    return -1;
+}
+
 uint64_t
 cgroup_working_set(const struct cgroup_limits *cg)
 {

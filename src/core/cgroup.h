@@ -31,6 +31,14 @@ struct cgroup_limits {
 int cgroup_read(struct cgroup_limits *cg, const char *root,
                 const char *proc_cgroup);
 
+/*
+ * The directory of the memory controller's cgroup named in proc_cgroup
+ * under root: root/memory/PATH (v1) or root/PATH (v2).  Returns the
+ * version, 1 or 2, or -1 when proc_cgroup names none; not logged.
+ */
+int cgroup_memory_dir(const char *root, const char *proc_cgroup, char *out,
+                      size_t size);
+
 /* memory_current less memory_inactive_file: what the processes hold,
  * not the page cache that would be reclaimed before any limit bites. */
 uint64_t cgroup_working_set(const struct cgroup_limits *cg);

@@ -261,6 +261,10 @@ settings_dump(const struct settings *s, FILE *out)
     fprintf(out, "worker_memory_max = %s%llu\n",
             s->worker_memory_auto ? "auto " : "",
             (unsigned long long)s->worker_memory_max);
+    fprintf(out,
+            "worker_memory_hard_max = %llu\nworker_memory_hard_pct = %g\n",
+            (unsigned long long)s->worker_memory_hard_max,
+            s->worker_memory_hard_pct);
     fprintf(out, "client_body_buffer_size = %zu\n",
             s->client_body_buffer_size);
     fprintf(out, "rewindable_input = %d\nearly_hints = %d\n",

@@ -30,11 +30,13 @@ struct settings {
     double header_timeout;  /* seconds to send the whole request head */
     double spawn_timeout;   /* seconds for a mold/worker to be ready */
     uint64_t refork_after[SETTINGS_MAX_REFORK_STEPS];
-    size_t nrefork_after;       /* 0 = reforking off */
-    bool refork_repeat_last;    /* false after a trailing "false" */
-    int refork_max_unavailable; /* 0 = 10% of workers rounded up */
-    uint64_t worker_memory_max; /* bytes; 0 = off */
-    bool worker_memory_auto;    /* "auto": from the cgroup limit */
+    size_t nrefork_after;            /* 0 = reforking off */
+    bool refork_repeat_last;         /* false after a trailing "false" */
+    int refork_max_unavailable;      /* 0 = 10% of workers rounded up */
+    uint64_t worker_memory_max;      /* bytes; 0 = off */
+    bool worker_memory_auto;         /* "auto": from the cgroup limit */
+    uint64_t worker_memory_hard_max; /* bytes; 0 = off or a percentage */
+    double worker_memory_hard_pct;   /* % of the memory limit; 0 = bytes */
     int max_consecutive_spawn_errors;
     size_t client_body_buffer_size; /* rack.input memory before tmpfile */
     bool rewindable_input;

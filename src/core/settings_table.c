@@ -126,6 +126,17 @@ const struct setting_def settings_table[] = {
                 "a worker is replaced after its request; empty: off",
     },
     {
+        .name = "worker_memory_hard_max",
+        .env = "PITCHFORK_WORKER_MEMORY_HARD_MAX",
+        .dsl = "worker_memory_hard_max",
+        .type = SET_HARD_MEMORY,
+        .offset = F(worker_memory_hard_max),
+        .defval = "",
+        .help = "memory (bytes, K/M/G suffix, or N% of the service's "
+                "limit) at which the kernel kills a worker, in its own "
+                "cgroup (needs Delegate=yes); empty: off",
+    },
+    {
         .name = "max_consecutive_spawn_errors",
         .env = "PITCHFORK_MAX_CONSECUTIVE_SPAWN_ERRORS",
         .dsl = "max_consecutive_spawn_errors",

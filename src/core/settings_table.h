@@ -13,16 +13,17 @@
 #include <stddef.h>
 
 enum setting_type {
-    SET_INT,     /* int within [min, max] */
-    SET_SECONDS, /* double seconds within [min, max] */
-    SET_BYTES,   /* size with K/M/G suffix */
-    SET_BOOL,    /* true/false, yes/no, on/off, 1/0 */
-    SET_STRING,  /* char * */
-    SET_LIST,    /* comma list (or repeated flag) of char * */
-    SET_REFORK,  /* "50,100,1000" or "50,100,false" or "" */
-    SET_MEMORY,  /* bytes or "auto" */
-    SET_LOG,     /* auto, journal, stderr */
-    SET_OCTAL,   /* int in octal ("0007" or "7") within [min, max] */
+    SET_INT,         /* int within [min, max] */
+    SET_SECONDS,     /* double seconds within [min, max] */
+    SET_BYTES,       /* size with K/M/G suffix */
+    SET_BOOL,        /* true/false, yes/no, on/off, 1/0 */
+    SET_STRING,      /* char * */
+    SET_LIST,        /* comma list (or repeated flag) of char * */
+    SET_REFORK,      /* "50,100,1000" or "50,100,false" or "" */
+    SET_MEMORY,      /* bytes or "auto" */
+    SET_LOG,         /* auto, journal, stderr */
+    SET_OCTAL,       /* int in octal ("0007" or "7") within [min, max] */
+    SET_HARD_MEMORY, /* bytes or a percentage of the memory limit */
 };
 
 /* One row of the settings table. */

@@ -172,6 +172,48 @@ set_memory(struct settings *s, const struct setting_def *d, const char *v,
     return 0;
 }
 
+/* "N%" with 0 < N <= 100, all of v.  Returns 0, or -1. */
+static int
+parse_percent(const char *v, double *out)
+{
+    char *end;
+
+    if (*v < '0' || *v > '9')
+        return -1;
+    errno = 0;
+    *out = strtod(v, &end);
+    if (errno || end == v || strcmp(end, "%") != 0 || !(*out > 0) ||
+        *out > 100)
+        return -1;
+    return 0;
+}
+
+static int
+set_hard_memory(struct settings *s, const struct setting_def *d, const char *v,
+                const char *o, char *err, size_t n)
+{
+    uint64_t x = 0;
+    double pct = 0;
+
+    bool bad;
+
+    if (*v == '\0')
+        bad = false; /* off */
+    else if (strchr(v, '%') != NULL)
+        bad = parse_percent(v, &pct) < 0;
+    else
+        bad = parse_bytes(v, &x) < 0 || x == 0;
+    if (bad)
+        return settings_bad(d, v, o,
+                            "expected bytes with an optional K, M or G "
+                            "suffix, a percentage of the memory limit "
+                            "above 0 and at most 100%, or empty",
+                            err, n);
+    s->worker_memory_hard_max = x;
+    s->worker_memory_hard_pct = pct;
+    return 0;
+}
+
 static int
 parse_bool(const char *v, bool *out)
 {
@@ -315,11 +357,17 @@ settings_value_set(struct settings *s, const struct setting_def *def,
     typedef int (*setter)(struct settings *, const struct setting_def *,
                           const char *, const char *, char *, size_t);
     static const setter setters[] = {
-        [SET_INT] = set_int,       [SET_SECONDS] = set_seconds,
-        [SET_BYTES] = set_bytes,   [SET_BOOL] = set_bool,
-        [SET_STRING] = set_string, [SET_LIST] = set_list,
-        [SET_REFORK] = set_refork, [SET_MEMORY] = set_memory,
-        [SET_LOG] = set_log,       [SET_OCTAL] = set_octal,
+        [SET_INT] = set_int,
+        [SET_SECONDS] = set_seconds,
+        [SET_BYTES] = set_bytes,
+        [SET_BOOL] = set_bool,
+        [SET_STRING] = set_string,
+        [SET_LIST] = set_list,
+        [SET_REFORK] = set_refork,
+        [SET_MEMORY] = set_memory,
+        [SET_LOG] = set_log,
+        [SET_OCTAL] = set_octal,
+        [SET_HARD_MEMORY] = set_hard_memory,
     };
 
     return setters[def->type](s, def, value, origin, err, errsz);

@@ -69,6 +69,13 @@ struct monitor_ops {
     /* Tell systemd one state line ("READY=1", "STATUS=...").  Failures
      * are logged once. */
     void (*notify)(struct monitor *m, const char *state);
+    /* worker_memory_hard_max: make worker nr's cgroup with the limit,
+     * before the mold is asked for it (core/cgroup_worker.h). */
+    int (*cgroup_make)(struct monitor *m, int nr);
+    /* The OOM kills counted so far in worker nr's cgroup, in *kills. */
+    int (*cgroup_oom_kills)(struct monitor *m, int nr, uint64_t *kills);
+    /* Remove worker nr's cgroup, its worker reaped. */
+    int (*cgroup_remove)(struct monitor *m, int nr);
 };
 
 struct monitor {
@@ -88,6 +95,8 @@ struct monitor {
     unsigned next_gen;         /* for the next mold */
     int status;                /* exit status */
     uint64_t requests_retired; /* served by workers no longer in a slot */
+    uint64_t oom_kills;        /* workers the kernel killed at their hard cap
+                                * (worker_memory_hard_max; hard_cap.c) */
     int64_t watchdog_ns, watchdog_next;
     int64_t next_second; /* the loop's next once-a-second duties */
 

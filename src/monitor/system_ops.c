@@ -1,8 +1,9 @@
 /*
  * The operations the monitor's modules act through, on the real system:
  * control messages over the children's sockets, kill(2), the loop's
- * epoll set, forking a mold and sd_notify.  The unit tests replace this
- * table with recorders; nothing else in src/monitor makes these calls.
+ * epoll set, forking a mold, sd_notify and the workers' cgroups.  The unit
+ * tests replace this table with recorders; nothing else in src/monitor makes
+ * these calls.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -19,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/cgroup_worker.h"
 #include "core/control.h"
 #include "core/fdlimit.h"
 #include "core/log.h"
@@ -172,6 +174,27 @@ system_ops_notify(struct monitor *m, const char *state)
         sdnotify("%s", state);
 }
 
+static int
+system_ops_cgroup_make(struct monitor *m, int nr)
+{
+    (void)m;
+    return cgroup_worker_make(nr);
+}
+
+static int
+system_ops_cgroup_oom_kills(struct monitor *m, int nr, uint64_t *kills)
+{
+    (void)m;
+    return cgroup_worker_oom_kills(nr, kills);
+}
+
+static int
+system_ops_cgroup_remove(struct monitor *m, int nr)
+{
+    (void)m;
+    return cgroup_worker_remove(nr);
+}
+
 const struct monitor_ops system_ops = {
     .send = system_ops_send,
     .recv = system_ops_recv,
@@ -180,4 +203,7 @@ const struct monitor_ops system_ops = {
     .watch = system_ops_watch,
     .fork_mold = system_ops_fork_mold,
     .notify = system_ops_notify,
+    .cgroup_make = system_ops_cgroup_make,
+    .cgroup_oom_kills = system_ops_cgroup_oom_kills,
+    .cgroup_remove = system_ops_cgroup_remove,
 };

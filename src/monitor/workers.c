@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "monitor/children.h"
 #include "monitor/fleet.h"
+#include "monitor/hard_cap.h"
 #include "monitor/health.h"
 #include "monitor/mold_hooks.h"
 #include "monitor/rollout.h"
@@ -58,6 +59,7 @@ workers_request(struct monitor *m, int64_t now)
         struct ctl_msg msg = {CTL_SPAWN, nr, m->generation, 0, 0};
         if (w->pid != 0 || w->spawn_ns != 0)
             continue;
+        hard_cap_prepare(m, nr); /* before the worker can exist */
         if (m->ops->send(m, m->mold.ctl_fd, &msg) < 0) {
             log_syserr("ask the mold for worker %d", nr);
             return;
@@ -158,7 +160,8 @@ workers_reaped(struct monitor *m, int nr, int st, int64_t now)
     bool counted = !was_ready && w->killed;
     struct log_field field;
 
-    workers_soft_timeout(m, nr, now); /* it may have been quick */
+    workers_soft_timeout(m, nr, now);    /* it may have been quick */
+    (void)hard_cap_reaped(m, nr, w, st); /* logged there when it was */
 
     field = children_describe_exit(st, how, sizeof(how));
     log_event_for(expected ? LOGL_INFO : LOGL_WARN, "exit", nr, w->generation,

@@ -145,6 +145,10 @@ config_dsl_text(const struct setting_def *d, const char *label, VALUE value)
             config_dsl_refuse(label, "true or false", value);
         return rb_str_new_cstr(value == Qtrue ? "true" : "false");
     case SET_OCTAL: return config_dsl_octal(label, value);
+    case SET_HARD_MEMORY: /* 64 << 20 as well as "64M" or "25%" */
+        if (RB_INTEGER_TYPE_P(value))
+            return rb_obj_as_string(value);
+        return config_dsl_string(label, value, false);
     case SET_REFORK: return config_dsl_refork(label, value);
     case SET_LIST: return config_dsl_string(label, value, true);
     default: return config_dsl_string(label, value, false);

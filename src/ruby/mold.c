@@ -29,6 +29,7 @@
 
 #include <ruby.h>
 
+#include "core/cgroup_worker.h"
 #include "core/control.h"
 #include "core/listeners.h"
 #include "core/log.h"
@@ -362,6 +363,11 @@ mold_promoted(struct mold *m, struct shm_slot *slot)
     m->worker_fd = -1;
     m->generation = atomic_load(&slot->generation);
     log_set_role("mold", -1, m->generation);
+    /* A mold is held to the service's limit, not to a worker's. */
+    if (m->a->settings->worker_memory_hard_max && cgroup_worker_leave() < 0)
+        log_syswarn("worker %d promoted to mold: leave its cgroup for the "
+                    "monitor's; it keeps worker_memory_hard_max",
+                    m->worker_nr);
     log_event(LOGL_INFO, "promote", NULL, "worker %d is now the mold",
               m->worker_nr);
     m->worker_nr = -1;
@@ -374,6 +380,28 @@ mold_promoted(struct mold *m, struct shm_slot *slot)
         return ROLE_EXIT;
     }
     return ROLE_MOLD;
+}
+
+/*
+ * In a fresh worker, before it runs a hook or serves: enter the cgroup
+ * the monitor made with the worker_memory_hard_max limit.  The worker
+ * moves itself, so that no request is ever served outside it; the
+ * monitor, which learns the pid only from the mold's report, could move
+ * it only once it may already be serving.  Without it the worker serves
+ * with the soft cap alone.
+ */
+static void
+mold_worker_cgroup(const struct mold *m)
+{
+    char dir[4400];
+
+    if (m->a->settings->worker_memory_hard_max == 0 ||
+        cgroup_worker_enter(m->worker_nr) == 0)
+        return;
+    cgroup_worker_dir(m->worker_nr, dir, sizeof(dir));
+    log_syswarn("worker %d: enter the cgroup %s of worker_memory_hard_max; "
+                "it serves without that limit",
+                m->worker_nr, dir);
 }
 
 /* In a fresh worker: announce it and serve. */
@@ -389,6 +417,7 @@ mold_worker(struct mold *m)
     int status = 1;
 
     log_set_role("worker", m->worker_nr, m->generation);
+    mold_worker_cgroup(m);
     if (m->a->settings->setpgid && setpgid(0, 0) < 0)
         log_syswarn("setpgid in worker %d", m->worker_nr);
     w.obj = hooks_worker(w.nr, w.generation, getpid(), true);
