@@ -240,11 +240,14 @@ main_hard_cap(struct settings *s, const struct cgroup_limits *cg)
     const char *self = getenv("PITCHFORK_CGROUP_SELF");
     char why[8192];
     uint64_t limit;
+    int rc;
 
     if (s->worker_memory_hard_max == 0 && s->worker_memory_hard_pct == 0)
         return;
-    s->worker_memory_hard_max = 0;
-    if (main_hard_cap_limit(s, cg, &limit, why, sizeof(why)) == 0 &&
+    rc = main_hard_cap_limit(s, cg, &limit, why, sizeof(why));
+
+    s->worker_memory_hard_max = 0; /* until the cgroups are set up */
+    if (rc == 0 &&
         cgroup_worker_setup(root && *root ? root : "/sys/fs/cgroup",
                             self && *self ? self : "/proc/self/cgroup", limit,
                             why, sizeof(why)) == 0) {

@@ -5,6 +5,7 @@
 #   /listen-env  the LISTEN_* variables the application sees, one a line
 #   /pid         the worker's pid
 #   /alloc?mb=N  allocate N MiB and keep them until the worker exits
+#   /grow?mb=N   grow a string 1 MiB at a time to N MiB, answer its size
 #   /sleep?s=S   log "sleep-start", answer after S seconds
 #   /errors      write a marker line to rack.errors
 #   /raise       raise an exception (a 500 and a logged backtrace)
@@ -31,6 +32,10 @@ run lambda { |env|
     mb = Integer(param(env, "mb", "1"))
     $held << ("x" * (mb << 20))
     text("holding #{$held.sum(&:bytesize) >> 20} MiB\n")
+  when "/grow"
+    s = +""
+    Integer(param(env, "mb", "1")).times { s << ("y" * (1 << 20)) }
+    text("grew #{s.bytesize >> 20} MiB\n")
   when "/sleep"
     $stderr.puts "sleep-start"
     sleep Float(param(env, "s", "1"))
