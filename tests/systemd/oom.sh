@@ -25,7 +25,7 @@ case "$prefix" in
 /usr | /usr/local) ;;
 *) skip_all "prefix $prefix is not /usr or /usr/local: systemd would not see the units" ;;
 esac
-plan 10
+plan 13
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/pfoom.XXXXXX") || exit 1
 N=pfoom$$
@@ -121,6 +121,19 @@ ok $? "the worker's exit: SIGKILL"
 wait_for status_has '2/2 workers ready'
 ok $? "the worker is replaced: 2/2 workers ready"
 is "$(ocurl "/grow?mb=10" -sS)" "grew 10 MiB" "and the service serves"
+
+# A refork: the promoted worker, now the mold, leaves its worker cgroup.
+in_ct systemctl kill -s USR2 --kill-whom=main pitchfork@oom
+wait_for has_msg 'refork done: every worker is gen 1'
+ok $? "systemctl kill -s USR2: a refork to gen 1"
+mold=$(in_ct sh -c 'grep -E "memory:|^0::" /proc/$(pgrep -f "pitchfork \(gen:1\) mold")/cgroup | head -1')
+case "$mold" in
+*/pitchfork@oom.service | */pitchfork@oom.service/monitor) r=0 ;;
+*) r=1 ;;
+esac
+ok $r "the promoted mold is back in the service's cgroup: $mold"
+cgs=$(in_ct sh -c 'ls -d /sys/fs/cgroup/memory/system.slice/system-pitchfork.slice/pitchfork@oom.service/worker-* /sys/fs/cgroup/system.slice/system-pitchfork.slice/pitchfork@oom.service/worker-* 2>/dev/null | wc -l')
+is "$cgs" 2 "one cgroup a worker: those of exited workers are removed"
 
 [ "$tap_failed" = 0 ] || dump
 done_testing
