@@ -5,15 +5,15 @@
  * The modules, from the bottom up (each calls only those below it):
  * children.c (one child: boot, tell, stop, receive, kill), fleet.c (every
  * child: shutdown, spawn errors), mold_hooks.c (hook messages to the
- * mold), health.c (STATUS=, memory caps), rollout.c (RELOADING=1,
- * READY=1, replacing older workers), service_supervisor.c (the service
- * worker), workers.c (the worker slots and their timeouts), refork.c
- * (promotions), molds.c (the current and the next mold), and monitor.c,
- * the loop on top.  Below the loop, none reads the clock (the loop passes
- * the time in) or acts on a process, a socket or systemd directly: they
- * go through m->ops, which is system_ops.c in the server and recorders
- * in the unit tests.  (They do read the cgroup files, /proc and socket
- * queue lengths.)
+ * mold), hard_cap.c (the workers' cgroups and OOM kills), health.c (STATUS=,
+ * memory caps), rollout.c (RELOADING=1, READY=1, replacing older workers),
+ * service_supervisor.c (the service worker), workers.c (the worker slots and
+ * their timeouts), refork.c (promotions), molds.c (the current and the next
+ * mold), and monitor.c, the loop on top.  Below the loop, none reads the clock
+ * (the loop passes the time in) or acts on a process, a socket or systemd
+ * directly: they go through m->ops, which is system_ops.c in the server and
+ * recorders in the unit tests.  (They do read the cgroup files, /proc and
+ * socket queue lengths.)
  *
  * SPDX-License-Identifier: MIT
  */
