@@ -11,7 +11,7 @@
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/lib-server.sh"
 
-plan 10
+plan 11
 
 APP="$top_srcdir/tests/systemd/app/config.ru"
 
@@ -21,6 +21,13 @@ PITCHFORK_WORKER_MEMORY_HARD_MAX=64M start_server "$TMPD/warn.sock" -w 1 "$APP"
 log_has 'level=warn role=monitor pid=[0-9]+ msg="worker_memory_hard_max is ignored: not started by systemd as a service, so no cgroup is delegated to it \(Delegate=yes\)"'
 ok $? "without systemd: a boot warning naming the setting and why"
 ok "$([ -n "$(hcurl "$(url /pid)")" ] && echo 0 || echo 1)" "and the server serves"
+stop_server
+
+# ---- the configuration file's DSL, an Integer of bytes -----------------------
+echo 'worker_memory_hard_max 64 << 20' >"$TMPD/c.rb"
+start_server "$TMPD/dsl.sock" -w 1 -c "$TMPD/c.rb" "$APP"
+log_has 'msg="worker_memory_hard_max is ignored: not started by systemd'
+ok $? "worker_memory_hard_max 64 << 20 in the configuration file is read"
 stop_server
 
 # ---- a percentage without a memory limit ------------------------------------
