@@ -144,6 +144,7 @@ test_oom_kill_parse(void)
 static void
 test_worker_cgroups_v2(void)
 {
+    struct cgroup_limits cg;
     char self[512], why[8192], pid[32];
     uint64_t kills = 9;
 
@@ -165,6 +166,13 @@ test_worker_cgroups_v2(void)
            "the monitor moved into the leaf monitor/");
     is_str(get("w2/app.service/cgroup.subtree_control"), "+memory",
            "the memory controller enabled for the children");
+    put("self-w2m", "0::/w2/app.service/monitor\n");
+    snprintf(self, sizeof(self), "%s/self-w2m", root);
+    put("w2/app.service/monitor/memory.max", "max\n");
+    put("w2/app.service/memory.max", "536870912\n");
+    cgroup_read(&cg, root, self);
+    is_int((long long)cg.memory_max, 536870912,
+           "the monitor in monitor/ still reads the service's limit");
     put("w2/app.service/worker-3/memory.max", "max\n");
     put("w2/app.service/worker-3/memory.swap.max", "max\n");
     put("w2/app.service/worker-3/cgroup.procs", "");

@@ -23,6 +23,9 @@
 /* v1 reports "unlimited" as a huge page-aligned number. */
 #define CGROUP_HUGE (1ULL << 62)
 
+/* The v2 leaf the monitor moved itself into ("/monitor"), or "". */
+static char cgroup_leaf[64];
+
 /* Read the first line of root/dir/file into buf; -1 when absent. */
 static int
 cgroup_file(const char *root, const char *dir, const char *file, char *buf,
@@ -125,6 +128,22 @@ cgroup_path(const char *proc_cgroup, const char *ctl, char *out, size_t size)
     return found;
 }
 
+/* A v2 path in the leaf cgroup_leaf names its parent, the service's. */
+static void
+cgroup_strip_leaf(char *path)
+{
+    size_t n = strlen(path), l = strlen(cgroup_leaf);
+
+    if (l > 0 && n >= l && strcmp(path + n - l, cgroup_leaf) == 0)
+        path[n - l] = '\0';
+}
+
+void
+cgroup_set_leaf(const char *leaf)
+{
+    snprintf(cgroup_leaf, sizeof(cgroup_leaf), "/%s", leaf);
+}
+
 static void
 cgroup_read_v2(struct cgroup_limits *cg, const char *root, const char *path)
 {
@@ -185,6 +204,7 @@ cgroup_read(struct cgroup_limits *cg, const char *root,
         return 0;
     }
     if (cgroup_path(proc_cgroup, "", unified, sizeof(unified)) == 0) {
+        cgroup_strip_leaf(unified);
         cgroup_read_v2(cg, root, unified);
         return 0;
     }
@@ -206,6 +226,7 @@ cgroup_memory_dir(const char *root, const char *proc_cgroup, char *out,
         return 1;
     }
     if (cgroup_path(proc_cgroup, "", path, sizeof(path)) == 0) {
+        cgroup_strip_leaf(path);
         snprintf(out, size, "%s%s", root, path);
         return 2;
     }

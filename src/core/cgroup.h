@@ -39,6 +39,13 @@ int cgroup_read(struct cgroup_limits *cg, const char *root,
 int cgroup_memory_dir(const char *root, const char *proc_cgroup, char *out,
                       size_t size);
 
+/*
+ * The monitor moved itself into the v2 cgroup leaf ("monitor") below the
+ * service's: from now on a v2 path ending in it names the service's
+ * cgroup, whose limits the readings above are about.
+ */
+void cgroup_set_leaf(const char *leaf);
+
 /* memory_current less memory_inactive_file: what the processes hold,
  * not the page cache that would be reclaimed before any limit bites. */
 uint64_t cgroup_working_set(const struct cgroup_limits *cg);

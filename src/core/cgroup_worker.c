@@ -79,6 +79,7 @@ cgroup_worker_setup_v2(char *why, size_t whysz)
                  strerror(errno));
         return -1;
     }
+    cgroup_set_leaf("monitor"); /* the limits read stay the service's */
     if (cgroup_worker_write(cw.base, "cgroup.subtree_control", "+memory") <
         0) {
         snprintf(why, whysz,
