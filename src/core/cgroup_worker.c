@@ -156,20 +156,18 @@ cgroup_worker_make(int nr)
     if (mkdir(dir, 0755) < 0 && errno != EEXIST)
         return -1;
     snprintf(limit, sizeof(limit), "%" PRIu64 "\n", cw.limit);
-    if (cw.version == 1)
-        return cgroup_worker_write(dir, "memory.limit_in_bytes", limit) < 0 ||
-                       cgroup_worker_write_optional(
-                           dir, "memory.memsw.limit_in_bytes", limit) < 0
-                   ? -1
-                   : 0;
+    if (cw.version == 1) {
+        if (cgroup_worker_write(dir, "memory.limit_in_bytes", limit) < 0)
+            return -1;
+        /* memsw: memory and swap together, so that swap is no way out */
+        return cgroup_worker_write_optional(dir, "memory.memsw.limit_in_bytes",
+                                            limit);
+    }
+    if (cgroup_worker_write(dir, "memory.max", limit) < 0 ||
+        cgroup_worker_write_optional(dir, "memory.swap.max", "0\n") < 0)
+        return -1;
     /* oom.group: what the worker started dies with it, not in its place */
-    return cgroup_worker_write(dir, "memory.max", limit) < 0 ||
-                   cgroup_worker_write_optional(dir, "memory.swap.max",
-                                                "0\n") < 0 ||
-                   cgroup_worker_write_optional(dir, "memory.oom.group",
-                                                "1\n") < 0
-               ? -1
-               : 0;
+    return cgroup_worker_write_optional(dir, "memory.oom.group", "1\n");
 }
 
 int
