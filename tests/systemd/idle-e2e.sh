@@ -5,7 +5,10 @@
 # service, which stops after PITCHFORK_IDLE_TIMEOUT=2 without a request
 # (inactive, exit 0, PITCHFORK_EVENT=idle-exit in the journal) while the
 # socket keeps listening; the next connection starts it again and is
-# answered, and Restart=on-failure counts no restart.
+# answered, and Restart=on-failure counts no restart.  pitchfork@hold,
+# whose workers wait in before_worker_exit until told, shows that a
+# connection made while the service stops waits in the socket's queue
+# and is answered by the next start.
 # SPDX-License-Identifier: MIT
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -23,7 +26,7 @@ case "$prefix" in
 /usr | /usr/local) ;;
 *) skip_all "prefix $prefix is not /usr or /usr/local: systemd would not see the units" ;;
 esac
-plan 11
+plan 17
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/pfidle.XXXXXX") || exit 1
 N=pfidle$$
@@ -58,7 +61,7 @@ get() {
         http://localhost/
 }
 dump() {
-    diag "$(in_ct journalctl -b --no-pager -n 60 -u 'pitchfork@*' 2>&1)"
+    diag "$(in_ct journalctl -b --no-pager -n 80 -u 'pitchfork@*' 2>&1)"
 }
 
 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top_builddir" install \
@@ -66,14 +69,19 @@ env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top_builddir" install \
     { diag "$(tail -20 "$T/install.log")"; echo "Bail out! make install"; exit 1; }
 if ! SDCT_FAST_STOP=1 "$SDCT" boot "$N" host --private-network \
     --overlay-ro="$prefix:$T/inst$prefix:$prefix" \
-    --bind-ro="$top_srcdir/examples/hello:/srv/app" >"$T/boot.log" 2>&1; then
+    --bind-ro="$top_srcdir/examples/hello:/srv/app" \
+    --bind-ro="$top_srcdir/examples/hello:/srv/hold" >"$T/boot.log" 2>&1; then
     diag "$(tail -20 "$T/boot.log")"
     echo "Bail out! the container did not boot"
     exit 1
 fi
 BOOTED=1
+# hold: each worker's exit waits (at most 20 s) for the file "go" in
+# the service's RuntimeDirectory=.
 in_ct sh -c 'mkdir -p /etc/pitchfork &&
     printf "PITCHFORK_IDLE_TIMEOUT=2\nPITCHFORK_WORKERS=2\n" >/etc/pitchfork/app.conf &&
+    printf "PITCHFORK_IDLE_TIMEOUT=1\nPITCHFORK_WORKERS=1\nPITCHFORK_CONFIG=/etc/pitchfork/hold.rb\n" >/etc/pitchfork/hold.conf &&
+    printf "before_worker_exit do |_s, _w|\n  200.times { break if File.exist?(\"/run/pitchfork/hold/go\"); sleep 0.1 }\nend\n" >/etc/pitchfork/hold.rb &&
     systemctl daemon-reload'
 # A sanitizer build: LeakSanitizer needs ptrace, which the unit forbids.
 if [ -n "$(sed -n 's/^SANITIZER_CFLAGS = //p' "$top_builddir/Makefile")" ]; then
@@ -107,5 +115,30 @@ ok $? "and it stops again once idle"
 is "$(idle_exits | grep -c '^    MESSAGE=no request for 2 s')" 2 "two idle exits in the journal"
 is "$(in_ct journalctl -b --no-pager -o cat -u pitchfork@app | grep -c '^graceful shutdown$')" 2 \
     "each a graceful shutdown"
+
+# ---- pitchfork@hold: a connection made during the idle stop ---------------
+# queued: a connection waits in hold's listening socket (Recv-Q)
+queued() {
+    in_ct ss -xlnH src /run/pitchfork/hold.sock | awk '$3 > 0 { f = 1 } END { exit !f }'
+}
+in_ct systemctl start pitchfork@hold.socket
+is "$(in_ct curl -sS -m 20 -w '%{http_code}' --unix-socket /run/pitchfork/hold.sock http://localhost/)" \
+    "Hello
+200" "pitchfork@hold: the first connection is answered"
+wait_for prop_is pitchfork@hold ActiveState deactivating
+ok $? "idle, it stops; its worker waits in before_worker_exit"
+timeout 60 "$SDCT" exec "$N" sh -c 'curl -sS -m 40 -w "%{http_code}" \
+    --unix-socket /run/pitchfork/hold.sock http://localhost/ >/tmp/late.out 2>&1' &
+late=$!
+wait_for queued
+ok $? "a connection made while it stops waits in the socket's queue"
+is "$(in_ct systemctl show -P ActiveState pitchfork@hold)" "deactivating" \
+    "(made while the service was stopping)"
+in_ct touch /run/pitchfork/hold/go
+wait "$late"
+is "$(in_ct cat /tmp/late.out)" "Hello
+200" "once stopped, the socket starts the service again and the connection is answered"
+is "$(in_ct journalctl -b --no-pager -o cat -u pitchfork@hold | grep -c '^1 workers ready (gen 0)$')" 2 \
+    "by a second start of the service"
 [ "$tap_failed" = 0 ] || dump
 done_testing
