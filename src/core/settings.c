@@ -251,6 +251,7 @@ settings_dump(const struct settings *s, FILE *out)
     fprintf(out, "timeout = %g\ncleanup_timeout = %g\nspawn_timeout = %g\n",
             s->timeout, s->cleanup_timeout, s->spawn_timeout);
     fprintf(out, "header_timeout = %g\n", s->header_timeout);
+    fprintf(out, "idle_timeout = %g\n", s->idle_timeout);
     fprintf(out, "refork_after =");
     for (size_t i = 0; i < s->nrefork_after; i++)
         fprintf(out, "%s%llu", i ? "," : " ",

@@ -29,6 +29,7 @@ struct settings {
     double cleanup_timeout; /* extra seconds before SIGKILL */
     double header_timeout;  /* seconds to send the whole request head */
     double spawn_timeout;   /* seconds for a mold/worker to be ready */
+    double idle_timeout;    /* socket-activated: exit when idle; 0 = off */
     uint64_t refork_after[SETTINGS_MAX_REFORK_STEPS];
     size_t nrefork_after;            /* 0 = reforking off */
     bool refork_repeat_last;         /* false after a trailing "false" */

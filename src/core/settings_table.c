@@ -94,6 +94,19 @@ const struct setting_def settings_table[] = {
         .help = "seconds a new mold or worker has to become ready",
     },
     {
+        .name = "idle_timeout",
+        .env = "PITCHFORK_IDLE_TIMEOUT",
+        .dsl = "idle_timeout",
+        .type = SET_SECONDS,
+        .offset = F(idle_timeout),
+        .min = 0,
+        .max = 86400,
+        .defval = "0",
+        .help = "under socket activation, seconds without a request before "
+                "a graceful stop (systemd starts it again at the next "
+                "connection); 0: off",
+    },
+    {
         .name = "refork_after",
         .env = "PITCHFORK_REFORK_AFTER",
         .flag = "refork-after",

@@ -28,6 +28,7 @@
 #include "monitor/children.h"
 #include "monitor/fleet.h"
 #include "monitor/health.h"
+#include "monitor/idle.h"
 #include "monitor/molds.h"
 #include "monitor/refork.h"
 #include "monitor/rollout.h"
@@ -163,7 +164,8 @@ monitor_second(struct monitor *m, int64_t now)
 }
 
 /* The periodic duties, in this order: timeouts first, then the rollout
- * and the refork triggers, the service worker, and what systemd is told. */
+ * and the refork triggers, the service worker, what systemd is told, and
+ * the stop after idle_timeout. */
 static void
 monitor_tick(struct monitor *m, int64_t now)
 {
@@ -178,6 +180,7 @@ monitor_tick(struct monitor *m, int64_t now)
     if (!m->stopping) {
         health_tick(m);
         monitor_second(m, now);
+        idle_tick(m, now);
     }
     fleet_tick(m, now);
     if (m->watchdog_ns > 0 && now >= m->watchdog_next) {
@@ -278,6 +281,7 @@ monitor_run(const struct settings *s, struct listeners *ls,
         return 1;
     m.watchdog_ns = (int64_t)sdnotify_watchdog_usec() * 1000;
     m.ops->notify(&m, "STATUS=booting the application");
+    idle_start(&m, clock_now_ns());
     if (children_boot(&m, &m.mold, clock_now_ns()) < 0)
         return 1;
     return monitor_loop(&m);

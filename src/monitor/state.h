@@ -5,15 +5,16 @@
  * The modules, from the bottom up (each calls only those below it):
  * children.c (one child: boot, tell, stop, receive, kill), fleet.c (every
  * child: shutdown, spawn errors), mold_hooks.c (hook messages to the
- * mold), hard_cap.c (the workers' cgroups and OOM kills), health.c (STATUS=,
- * memory caps), rollout.c (RELOADING=1, READY=1, replacing older workers),
- * service_supervisor.c (the service worker), workers.c (the worker slots and
- * their timeouts), refork.c (promotions), molds.c (the current and the next
- * mold), and monitor.c, the loop on top.  Below the loop, none reads the clock
- * (the loop passes the time in) or acts on a process, a socket or systemd
- * directly: they go through m->ops, which is system_ops.c in the server and
- * recorders in the unit tests.  (They do read the cgroup files, /proc and
- * socket queue lengths.)
+ * mold), hard_cap.c (the workers' cgroups and OOM kills), health.c
+ * (STATUS=, memory caps), rollout.c (RELOADING=1, READY=1, replacing older
+ * workers), service_supervisor.c (the service worker), workers.c (the
+ * worker slots and their timeouts), refork.c (promotions), molds.c (the
+ * current and the next mold), idle.c (the stop after idle_timeout), and
+ * monitor.c, the loop on top.  Below the loop, none reads the clock (the
+ * loop passes the time in) or acts on a process, a socket or systemd
+ * directly: they go through m->ops, which is system_ops.c in the server
+ * and recorders in the unit tests.  (They do read the cgroup files, /proc
+ * and socket queue lengths.)
  *
  * SPDX-License-Identifier: MIT
  */
@@ -120,6 +121,10 @@ struct monitor {
     bool reloading;       /* a HUP reload is in progress */
     bool reforking;       /* RELOADING=1 sent for a refork */
     unsigned settled_gen; /* the generation when no refork was on */
+
+    /* idle.c: scale to zero under socket activation */
+    uint64_t idle_requests; /* requests served, at the last activity */
+    int64_t idle_since;     /* the last activity seen */
 };
 
 #endif

@@ -6,7 +6,7 @@
 #   /pid         the worker's pid
 #   /alloc?mb=N  allocate N MiB and keep them until the worker exits
 #   /grow?mb=N   grow a string 1 MiB at a time to N MiB, answer its size
-#   /sleep?s=S   log "sleep-start", answer after S seconds
+#   /sleep?s=S   log "sleep-start", after S seconds "sleep-end", answer
 #   /errors      write a marker line to rack.errors
 #   /raise       raise an exception (a 500 and a logged backtrace)
 #   /logger      log an error marker with Logger.new($stdout)
@@ -39,6 +39,7 @@ run lambda { |env|
   when "/sleep"
     $stderr.puts "sleep-start"
     sleep Float(param(env, "s", "1"))
+    $stderr.puts "sleep-end"
     text("slept\n")
   when "/errors"
     env["rack.errors"].puts "rack-errors-marker from #{Process.pid}"
