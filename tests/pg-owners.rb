@@ -7,20 +7,25 @@
 # per problem, and exits 1 when there is one: a backend whose socket no
 # process holds (its process is gone but the connection was not closed),
 # one that two processes hold (shared), one held by anything but a live
-# worker of the server (the mold, a stranger), or a worker with two.
-# Usage: pg-owners.rb SOCKET_DIR PORT USER SERVER_PID
+# worker of the server (the mold, a stranger), or a worker with more than
+# MAX (one per database role the application uses).
+# Usage: pg-owners.rb SOCKET_DIR PORT USER SERVER_PID MAX
 #
 # SPDX-License-Identifier: MIT
 require "pg"
 
-dir, port, user, server = ARGV
+dir, port, user, server, max = ARGV
 port = Integer(port)
+max = Integer(max)
 
 conn = PG.connect(host: dir, port: port, user: "postgres", dbname: "postgres")
-backends = conn.exec_params(<<~SQL, [user]).map { |r| [r["pid"].to_i, r["client_port"].to_i] }
-  SELECT pid, client_port FROM pg_stat_activity
+query = <<~SQL
+  SELECT pid, client_port, application_name FROM pg_stat_activity
   WHERE usename = $1 AND backend_type = 'client backend'
 SQL
+backends = conn.exec_params(query, [user]).map do |r|
+  [r["pid"].to_i, r["client_port"].to_i, r["application_name"]]
+end
 conn.close
 
 # Client port => PIDs holding that socket, for connections to PORT.
@@ -42,9 +47,9 @@ workers = roles.select { |_, r| r.start_with?("worker[") }.keys.sort
 
 problems = []
 per_worker = Hash.new(0)
-backends.each do |backend, client_port|
+backends.each do |backend, client_port, name|
   pids = holders[client_port].uniq
-  what = "backend #{backend} (client port #{client_port})"
+  what = "backend #{backend} (#{name}, client port #{client_port})"
   if pids.empty?
     problems << "#{what}: held by no process"
   elsif pids.size > 1
@@ -55,9 +60,9 @@ backends.each do |backend, client_port|
     per_worker[pids[0]] += 1
   end
 end
-per_worker.each { |p, n| problems << "worker #{p} (#{roles[p]}) holds #{n} connections" if n > 1 }
+per_worker.each { |p, n| problems << "worker #{p} (#{roles[p]}) holds #{n} connections" if n > max }
 
 puts "#{backends.size} backends, workers #{workers.join(' ')}, " \
-     "holders #{backends.map { |_, cp| holders[cp].uniq.join('+') }.join(' ')}"
+     "holders #{backends.map { |_, cp, _| holders[cp].uniq.join("+") }.join(' ')}"
 puts problems
 exit(problems.empty? ? 0 : 1)

@@ -76,13 +76,16 @@ if ! wait_for psql_q 'SELECT 1' ||
     exit 1
 fi
 # No unique index on key: a row written twice must show up as twice.
-DATABASE_URL="postgres://pfapp:$PW@127.0.0.1:$PGPORT/app?application_name=pitchfork-test"
-export DATABASE_URL
+# The replica of config/database.yml is the same database.
+PF_DATABASE_URL="postgres://pfapp:$PW@127.0.0.1:$PGPORT/app?application_name=pf-primary"
+PF_REPLICA_URL="postgres://pfapp:$PW@127.0.0.1:$PGPORT/app?application_name=pf-replica"
+export PF_DATABASE_URL PF_REPLICA_URL
 
-# owners_ok: every backend of the app is held by one live worker (see
-# tests/pg-owners.rb); its last report is in $TMPD/owners.out.
+# owners_ok: every backend of the app is held by one live worker, at most
+# two (writing and reading) a worker (see tests/pg-owners.rb); its last
+# report is in $TMPD/owners.out.
 owners_ok() {
-    ruby "$top_srcdir/tests/pg-owners.rb" "$PG" "$PGPORT" pfapp "$SERVER_PID" \
+    ruby "$top_srcdir/tests/pg-owners.rb" "$PG" "$PGPORT" pfapp "$SERVER_PID" 2 \
         >"$TMPD/owners.out" 2>&1
 }
 owners_check() {
@@ -124,8 +127,9 @@ settled_from() {
 }
 
 # ---- the server: the example's hooks, small refork_after values --------
-mkdir -p "$TMPD/app"
+mkdir -p "$TMPD/app/config"
 cp "$APPS/rails-pg/config.ru" "$TMPD/app/config.ru"
+cp "$APPS/rails-pg/config/database.yml" "$TMPD/app/config/database.yml"
 : >"$TMPD/keys"
 # Three reforks (gen 1, 2, 3), then none: the reload makes gen 4.
 PITCHFORK_REFORK_AFTER=30,30,30,false
@@ -134,7 +138,7 @@ start_server "$TMPD/s.sock" -c "$top_srcdir/examples/rails/config/pitchfork.rb" 
     -w 2 -E production "$TMPD/app/config.ru"
 wait_for all_gen 0 3
 ok $? "the Rails app boots on PostgreSQL: a mold and 2 workers, gen 0"
-owners_check "gen 0, the mold counted the rows at boot"
+owners_check "gen 0, the mold read rows at boot"
 
 for target in 1 2 3; do
     start_rows

@@ -1,9 +1,10 @@
 # A small Rails application on PostgreSQL (Debian's ruby-rails and
 # ruby-pg: Rails 6.1 on Debian 12, 7.2 on Debian 13): one model, Row,
 # whose table tests/rails-pg.sh creates, an action that writes a row and
-# two that read rows.  The database is in DATABASE_URL.  At boot the app
-# counts the rows, as applications that read a setting or load the schema
-# at boot do: so the mold has a connection open before it forks.
+# two that read rows, one of them from the replica (the reading role of
+# config/database.yml).  At boot the app counts the rows on both roles,
+# as applications that read a setting or load the schema at boot do: so
+# the mold has connections open before it forks.
 # SPDX-License-Identifier: MIT
 require "rails"
 require "active_record/railtie"
@@ -13,18 +14,15 @@ class PfPgApp < Rails::Application
   config.root = __dir__
   config.eager_load = true
   config.logger = Logger.new($stderr, level: :warn)
+  config.load_defaults Rails::VERSION::STRING.to_f
   config.secret_key_base = "x" * 64
   config.hosts.clear
   config.api_only = true
-  config.active_record.migration_error = false if config.respond_to?(:active_record)
   routes.append do
     post "/rows" => "rows#create"
     get "/rows/:key" => "rows#show"
     get "/rows" => "rows#index"
   end
-end
-
-class Row < ActiveRecord::Base
 end
 
 class RowsController < ActionController::API
@@ -35,7 +33,7 @@ class RowsController < ActionController::API
   end
 
   def show
-    row = Row.find_by(key: params[:key])
+    row = ActiveRecord::Base.connected_to(role: :reading) { Row.find_by(key: params[:key]) }
     return head(:not_found) unless row
 
     render(json: { key: row.key, pid: row.pid })
@@ -48,5 +46,15 @@ class RowsController < ActionController::API
 end
 
 PfPgApp.initialize!
+
+class ApplicationRecord < ActiveRecord::Base
+  self.abstract_class = true
+  connects_to database: { writing: :primary, reading: :primary_replica }
+end
+
+class Row < ApplicationRecord
+end
+
 Row.count
+ActiveRecord::Base.connected_to(role: :reading) { Row.count }
 run PfPgApp
