@@ -14,7 +14,9 @@ class PfPgApp < Rails::Application
   config.root = __dir__
   config.eager_load = true
   config.logger = Logger.new($stderr, level: :warn)
-  config.load_defaults Rails::VERSION::STRING.to_f
+  # Without load_defaults, Rails 6.1 and 7.0 keep the legacy connection
+  # handling: a connection handler of its own for each role.
+  config.load_defaults Rails::VERSION::STRING.to_f unless ENV["PF_LEGACY_HANDLING"]
   config.secret_key_base = "x" * 64
   config.hosts.clear
   config.api_only = true
