@@ -31,6 +31,7 @@ fi
 plan 17
 PITCHFORK_SPAWN_TIMEOUT=120 # Rails boots slowly on a loaded machine
 export PITCHFORK_SPAWN_TIMEOUT
+SLOW=$((TIMEOUT * 4)) # the bound of a refork or a reload under load
 
 # ---- the cluster: its own directory, a free port, stopped by PID -------
 PG="$TMPD/pg"
@@ -143,16 +144,16 @@ owners_check "gen 0, the mold read rows at boot"
 
 for target in 1 2 3; do
     start_rows
-    wait_for settled_from "$target"
+    TIMEOUT=$SLOW wait_for settled_from "$target"
     ok $? "refork under the client loop: the workers of gen $(cat "$TMPD/gen" 2>/dev/null) are ready"
     stop_rows
-    wait_for settled_from "$target"
+    TIMEOUT=$SLOW wait_for settled_from "$target"
     owners_check "after the refork to gen $(cat "$TMPD/gen" 2>/dev/null)"
 done
 
 start_rows
 kill -HUP "$SERVER_PID"
-wait_for all_gen 4 3
+TIMEOUT=$SLOW wait_for all_gen 4 3
 ok $? "HUP under the client loop: a new mold and 2 workers, all gen 4"
 stop_rows
 owners_check "after the reload"
@@ -167,9 +168,9 @@ if ruby -e 'require "rails"; exit(Rails.gem_version < Gem::Version.new("7.1"))';
     wait_for all_gen 0 3
     ok $? "the legacy connection handling: a mold and 2 workers, gen 0"
     start_rows
-    wait_for settled_from 1
+    TIMEOUT=$SLOW wait_for settled_from 1
     stop_rows
-    wait_for settled_from 1
+    TIMEOUT=$SLOW wait_for settled_from 1
     owners_check "the legacy connection handling, after the refork to gen $(cat "$TMPD/gen" 2>/dev/null)"
     stop_server
     cat "$SERVER_LOG" >>"$TMPD/servers.log"
