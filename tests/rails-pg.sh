@@ -180,16 +180,24 @@ else
 fi
 
 is "$LOOP_FAILED" 0 "no request failed ($LOOP_OK served)"
+[ "$LOOP_FAILED" = 0 ] || diag "$(head -20 "$TMPD/loop.err")"
 [ -n "$(sed -n 5p "$TMPD/keys")" ]
 ok $? "rows were written: $(grep -c . "$TMPD/keys")"
 psql_q 'SELECT key FROM rows ORDER BY key' app >"$TMPD/table" 2>&1
 LC_ALL=C sort "$TMPD/keys" >"$TMPD/keys.sorted"
-cmp -s "$TMPD/keys.sorted" "$TMPD/table"
-ok $? "every row a 201 answered for is in the table exactly once, and no other" ||
+rows_ok="every row a 201 answered for is in the table exactly once, and no other"
+if cmp -s "$TMPD/keys.sorted" "$TMPD/table"; then
+    ok 0 "$rows_ok"
+else
+    ok 1 "$rows_ok"
     diag "$(diff "$TMPD/keys.sorted" "$TMPD/table" | head -20)"
-grep -E -q 'ActiveRecord::|PG::' "$TMPD/servers.log"
-ok "$([ $? = 0 ] && echo 1 || echo 0)" "no database error in the servers' logs" ||
+fi
+if grep -E -q 'ActiveRecord::|PG::' "$TMPD/servers.log"; then
+    ok 1 "no database error in the servers' logs"
     diag "$(grep -E -m5 'ActiveRecord::|PG::' "$TMPD/servers.log")"
+else
+    ok 0 "no database error in the servers' logs"
+fi
 
 backends() { psql_q "SELECT count(*) FROM pg_stat_activity WHERE usename = 'pfapp'"; }
 no_backends() { [ "$(backends)" = 0 ]; }
