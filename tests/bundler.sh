@@ -144,8 +144,9 @@ cp "$TMPD/src/rack/rack-$PINNED.gem" "$TMPD/src/greet-3/greet-3.0.0.gem" \
 app_files "$TMPD/deploy" "gem \"rack\", \"$PINNED\"" 'gem "greet", "3.0.0"'
 cd "$TMPD/deploy" || exit 1
 BUNDLE_PATH=vendor/bundle bundle install --local >"$TMPD/install.out" 2>&1
-ok $? "bundle install --local into vendor/bundle" ||
-    diag "$(cat "$TMPD/install.out")"
+st=$?
+ok $st "bundle install --local into vendor/bundle"
+[ "$st" = 0 ] || diag "$(cat "$TMPD/install.out")"
 BUNDLE_DEPLOYMENT=true BUNDLE_PATH=vendor/bundle start_server "$TMPD/s.sock" -w 1
 is "$(body)" "rack $PINNED greet 3.0.0" "BUNDLE_PATH and BUNDLE_DEPLOYMENT: served from vendor/bundle"
 stop_server
