@@ -221,6 +221,7 @@ monitor_loop(struct monitor *m)
         for (int i = 0; i < n; i++)
             monitor_dispatch(m, &ev[i], now);
         monitor_tick(m, clock_now_ns());
+        sdnotify_flush(); /* what systemd's full queue made wait */
     }
     log_event(LOGL_INFO, "exit", NULL, "monitor exiting with status %d",
               m->status);

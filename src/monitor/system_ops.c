@@ -89,6 +89,7 @@ system_ops_child_reset(struct monitor *m)
     (void)close(m->service.ctl_fd);
     for (int i = 0; i < m->hiwater; i++)
         (void)close(m->workers[i].ctl_fd);
+    sdnotify_forget();
 }
 
 static pid_t
