@@ -15,7 +15,6 @@
 #include "monitor/molds.h"
 
 #include <signal.h>
-#include <string.h>
 
 #include "core/clock.h"
 #include "core/control.h"
@@ -54,6 +53,7 @@ molds_next_ready(struct monitor *m, int64_t now)
         children_close(m, &m->mold);
     m->generation = m->mold.generation;
     rollout_begin(m);
+    refork_release_slot(m);
     molds_release_slots(m);
     service_supervisor_mold_changed(m);
     workers_request(m, now);
@@ -129,10 +129,9 @@ molds_next_reaped(struct monitor *m, int st, int64_t now)
     char how[96];
 
     (void)children_describe_exit(st, how, sizeof(how));
-    /* A promoted worker's slot holds its last request: its requests
-     * are already counted, and its deadline is not the next one's. */
-    if (m->next_mold.promoting)
-        memset(&m->slots[m->promoted_nr], 0, sizeof(m->slots[m->promoted_nr]));
+    /* A promoted worker's slot holds its last request: count it, and
+     * its deadline is not the next one's. */
+    refork_release_slot(m);
     children_close(m, &m->next_mold);
     children_clear(&m->next_mold);
     molds_next_failed(m, how, now);

@@ -102,6 +102,9 @@ struct monitor {
 
     /* refork.c */
     int promoted_nr;             /* slot of next_mold while it is promoting */
+    bool promoted_slot;          /* promoted_nr is kept for next_mold */
+    int refork_waiting;          /* why refork_after waits (refork.c) */
+    int refork_waiting_nr;       /* and for which worker, or -1 */
     int64_t refork_not_before;   /* backoff after a failed refork */
     int64_t pressure_not_before; /* backoff after a memory refork */
 
