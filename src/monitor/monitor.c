@@ -96,8 +96,10 @@ monitor_reaped(struct monitor *m, pid_t pid, int st, int64_t now)
         service_supervisor_reaped(m, st, now);
     else if (pid == m->next_mold.pid)
         molds_next_reaped(m, st, now);
+    else if (molds_retired_reaped(m, pid, st))
+        return;
     else
-        children_reaped_unknown(m, pid);
+        children_reaped_unknown(m, pid, now);
 }
 
 static void
@@ -267,6 +269,8 @@ monitor_run(const struct settings *s, struct listeners *ls,
     children_clear(&m.mold);
     children_clear(&m.next_mold);
     children_clear(&m.service);
+    for (int i = 0; i < RETIRED_MOLDS; i++)
+        children_clear(&m.retired[i]);
     for (int i = 0; i < SETTINGS_MAX_WORKERS; i++)
         children_clear(&m.workers[i]);
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
