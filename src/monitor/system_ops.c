@@ -20,6 +20,7 @@
 
 #include "core/control.h"
 #include "core/log.h"
+#include "core/log_output.h"
 #include "core/sdnotify.h"
 
 static int
@@ -90,6 +91,8 @@ system_ops_child_reset(struct monitor *m)
     for (int i = 0; i < m->hiwater; i++)
         (void)close(m->workers[i].ctl_fd);
     sdnotify_forget();
+    /* A child's log writes may block: they block only that child. */
+    (void)log_output_nonblocking(false);
 }
 
 static pid_t
