@@ -366,10 +366,12 @@ log_report_dropped(void)
     snprintf(msg, sizeof(msg),
              "%llu log lines dropped while the log was not read",
              (unsigned long long)n);
+    log_output_uncounted(true); /* when it fails, it is tried again */
     if (log_state.journal)
         rc = log_to_journal(LOGL_WARN, log_self(), "log", fields, msg);
     else
         rc = log_to_stderr(LOGL_WARN, log_self(), "log", fields, msg);
+    log_output_uncounted(false);
     if (rc == 0)
         log_output_reported(n);
 }

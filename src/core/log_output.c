@@ -47,7 +47,8 @@ static struct {
     int journal_fd;      /* our datagram socket to journald, or -1 */
     uint64_t dropped;    /* lines dropped since the start */
     uint64_t unreported; /* of which log.c has not said so yet */
-} lo = {LOG_OUTPUT_BLOCKING, -1, false, -1, 0, 0};
+    bool uncounted;      /* the line being written is that report */
+} lo = {LOG_OUTPUT_BLOCKING, -1, false, -1, 0, 0, false};
 
 int
 log_output_nonblocking(bool on)
@@ -81,10 +82,18 @@ log_output_nonblocking(bool on)
 static int
 log_output_drop(void)
 {
-    lo.dropped++;
-    lo.unreported++;
+    if (!lo.uncounted) {
+        lo.dropped++;
+        lo.unreported++;
+    }
     errno = EAGAIN;
     return -1;
+}
+
+void
+log_output_uncounted(bool on)
+{
+    lo.uncounted = on;
 }
 
 int

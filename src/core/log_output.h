@@ -35,6 +35,10 @@ int log_output_journal(const struct iovec *iov, size_t n);
  * pitchfork_log_lines_dropped_total). */
 uint64_t log_output_dropped(void);
 
+/* on: a line that cannot be written now is not counted as dropped (the
+ * report of those dropped, tried again later); off: it is. */
+void log_output_uncounted(bool on);
+
 /* Dropped lines not reported yet, and n of them now reported. */
 uint64_t log_output_unreported(void);
 void log_output_reported(uint64_t n);
