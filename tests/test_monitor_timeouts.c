@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include "monitor/children.h"
+#include "monitor/fleet.h"
 #include "monitor/molds.h"
 #include "monitor/refork.h"
 #include "monitor/workers.h"
@@ -259,6 +260,68 @@ test_mold_spawn_timeout(void)
     is_int(fx_notified("READY=1"), 1, "and READY=1 ends the reload");
 }
 
+/* A spawn report from a pid reaped before it arrived is refused; after
+ * spawn_timeout the pid may be another process's, and its report is. */
+static void
+test_reaped_ring_expires(void)
+{
+    struct monitor *m = fx_init(2);
+    int64_t now = FX_T0;
+    pid_t pid = fx_new_pid();
+    struct ctl_msg report = {CTL_SPAWNED, 1, 0, pid, 0};
+    int fd = fx_new_fd();
+
+    workers_reaped(m, 1, fx_exited(0), now);
+    children_reaped_unknown(m, pid, now);
+    workers_spawned(m, &report, &fd, 1, now);
+    ok(m->workers[1].pid == 0, "a report from a pid reaped before is refused");
+    is_int(fx_killed(pid, SIGKILL), 0, "and the gone pid gets no signal");
+    now += (int64_t)(fx_settings.spawn_timeout * FX_SEC) + FX_SEC;
+    fd = fx_new_fd();
+    workers_spawned(m, &report, &fd, 1, now);
+    ok(m->workers[1].pid == pid,
+       "spawn_timeout later, a report from that pid (reused) is accepted");
+}
+
+/* The mold told to stop after a refork stays known until reaped: it is
+ * SIGKILLed if still running timeout + cleanup later, a shutdown waits
+ * for it and kills it with the rest, and its exit is logged. */
+static void
+test_retired_mold(void)
+{
+    struct monitor *m = fx_init(2);
+    int64_t now = FX_T0;
+    int64_t grace =
+        (int64_t)((fx_settings.timeout + fx_settings.cleanup_timeout) *
+                  FX_SEC);
+
+    atomic_store(&m->slots[0].requests, 9);
+    refork_manual(m, now);
+    molds_ready(m, &m->next_mold, 0, now);
+    is_int(fx_sent(-1, CTL_STOP), 1, "the gen 0 mold is told to stop");
+    molds_tick(m, now + grace - FX_SEC);
+    is_int(fx_killed(FX_MOLD_PID, SIGKILL), 0, "not killed before");
+    molds_tick(m, now + grace + FX_SEC);
+    molds_tick(m, now + grace + 2 * FX_SEC);
+    is_int(fx_killed(FX_MOLD_PID, SIGKILL), 1,
+           "SIGKILL once, timeout + cleanup after it was told to stop");
+    ok(fx_logged("kill", "retired mold pid 4500000 (gen 0) still running"),
+       "logged: the retired mold still running");
+
+    children_clear(&m->mold);
+    for (int i = 0; i < m->nworkers; i++)
+        children_clear(&m->workers[i]);
+    ok(fleet_alive(m), "a shutdown waits for the retired mold");
+    fleet_kill_all(m, SIGKILL);
+    is_int(fx_killed(FX_MOLD_PID, SIGKILL), 2, "and kills it at its end");
+    ok(molds_retired_reaped(m, FX_MOLD_PID, fx_signaled(SIGKILL)),
+       "reaped: it was the retired mold");
+    ok(fx_logged("exit", "retired mold pid 4500000 (gen 0) killed by "
+                         "signal 9"),
+       "logged: retired mold ... killed by signal 9");
+    ok(!fleet_alive(m), "then nothing is left");
+}
+
 int
 main(void)
 {
@@ -268,5 +331,7 @@ main(void)
     test_spawn_errors();
     test_promotion_overdue();
     test_mold_spawn_timeout();
+    test_reaped_ring_expires();
+    test_retired_mold();
     return done_testing();
 }

@@ -10,6 +10,8 @@
 
 #include "core/log.h"
 
+#include "core/log_output.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -256,7 +258,9 @@ log_add_field(struct log_line *l, const struct log_field *f)
         log_add(l, "%s", value);
 }
 
-static void
+/* One line on stderr.  Returns 0, or -1 when it was not written (in the
+ * monitor: dropped and counted, see log_output.c). */
+static int
 log_to_stderr(enum log_level level, struct log_who who, const char *event,
               const struct log_field *fields, const char *msg)
 {
@@ -278,7 +282,7 @@ log_to_stderr(enum log_level level, struct log_who who, const char *event,
         l.len = sizeof(l.buf) - 2;
     l.buf[l.len++] = '\n';
     /* A failed write to stderr has nowhere to be reported. */
-    (void)!write(STDERR_FILENO, l.buf, l.len);
+    return log_output_write(l.buf, l.len);
 }
 
 /*
@@ -328,21 +332,54 @@ log_journal_send(int priority, struct log_who who, const char *event,
              log_field_value(&fields[i], value, sizeof(value)));
     }
 #undef ADDF
-    r = sd_journal_sendv(iov, (int)n); /* 0 when there is no journald */
-    free(message);
-    if (r < 0) {
-        errno = -r;
-        return -1;
+    r = log_output_journal(iov, n); /* never waits in the monitor */
+    if (r == 1) {
+        r = sd_journal_sendv(iov, (int)n); /* 0 when there is no journald */
+        if (r < 0) {
+            errno = -r;
+            r = -1;
+        }
     }
-    return 0;
+    free(message);
+    return r;
 }
 
-static void
+static int
 log_to_journal(enum log_level level, struct log_who who, const char *event,
                const struct log_field *fields, const char *msg)
 {
     /* A failed send has nowhere to be reported. */
-    (void)log_journal_send((int)level, who, event, fields, msg, strlen(msg));
+    return log_journal_send((int)level, who, event, fields, msg, strlen(msg));
+}
+
+void
+log_report_dropped(void)
+{
+    uint64_t n = log_output_unreported();
+    const struct log_field fields[] = {LOG_UINT("LOG_LINES_DROPPED", n),
+                                       {.kind = LOG_FIELD_END}};
+    char msg[128];
+    int rc;
+
+    if (n == 0)
+        return;
+    snprintf(msg, sizeof(msg),
+             "%llu log lines dropped while the log was not read",
+             (unsigned long long)n);
+    log_output_uncounted(true); /* when it fails, it is tried again */
+    if (log_state.journal)
+        rc = log_to_journal(LOGL_WARN, log_self(), "log", fields, msg);
+    else
+        rc = log_to_stderr(LOGL_WARN, log_self(), "log", fields, msg);
+    log_output_uncounted(false);
+    if (rc == 0)
+        log_output_reported(n);
+}
+
+uint64_t
+log_dropped_total(void)
+{
+    return log_output_dropped();
 }
 
 static void
@@ -358,10 +395,11 @@ log_vevent(enum log_level level, struct log_who who, const char *event,
     n = vsnprintf(msg, sizeof(msg), fmt, ap);
     if (suffix != NULL && n >= 0 && (size_t)n < sizeof(msg))
         snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", suffix);
+    log_report_dropped(); /* first, when the reader is back */
     if (log_state.journal)
-        log_to_journal(level, who, event, fields, msg);
+        (void)log_to_journal(level, who, event, fields, msg);
     else
-        log_to_stderr(level, who, event, fields, msg);
+        (void)log_to_stderr(level, who, event, fields, msg);
 }
 
 void

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum log_level { LOGL_DEBUG = 7, LOGL_INFO = 6, LOGL_WARN = 4, LOGL_ERR = 3 };
 
@@ -101,6 +102,18 @@ void log_sys(enum log_level level, const char *fmt, ...)
 #define log_err(...) log_msg(LOGL_ERR, __VA_ARGS__)
 #define log_syserr(...) log_sys(LOGL_ERR, __VA_ARGS__)
 #define log_syswarn(...) log_sys(LOGL_WARN, __VA_ARGS__)
+
+/*
+ * When lines were dropped because the log's reader did not take them (in
+ * the monitor, whose log writes never wait: log_output.h), log "N log
+ * lines dropped while the log was not read" (PITCHFORK_LOG_LINES_DROPPED)
+ * if the reader takes it now.  Every log line tries this first; the
+ * monitor's loop also calls it every tick.
+ */
+void log_report_dropped(void);
+
+/* Lines dropped since the start, for pitchfork_log_lines_dropped_total. */
+uint64_t log_dropped_total(void);
 
 /* True when this process logs to the journal (log_init's decision). */
 bool log_journal(void);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "core/clock.h"
 #include "core/control.h"
 #include "core/log.h"
 #include "monitor/state.h"
@@ -120,17 +121,23 @@ children_close_fds(struct monitor *m, const int *fds, size_t nfds)
 }
 
 void
-children_reaped_unknown(struct monitor *m, pid_t pid)
+children_reaped_unknown(struct monitor *m, pid_t pid, int64_t now)
 {
-    m->reaped[m->reaped_next++ % REAPED_RING] = pid;
-    log_debug("reaped process %ld (a retired mold or an orphan)", (long)pid);
+    struct reaped_pid *r = &m->reaped[m->reaped_next++ % REAPED_RING];
+
+    r->pid = pid;
+    r->at = now;
+    log_debug("reaped process %ld (an orphan, or a child not reported yet)",
+              (long)pid);
 }
 
 bool
-children_was_reaped(const struct monitor *m, pid_t pid)
+children_was_reaped(const struct monitor *m, pid_t pid, int64_t now)
 {
+    int64_t ttl = (int64_t)(m->s->spawn_timeout * CLOCK_NS_PER_SEC);
+
     for (size_t i = 0; i < REAPED_RING; i++)
-        if (m->reaped[i] == pid)
+        if (m->reaped[i].pid == pid && now - m->reaped[i].at <= ttl)
             return true;
     return false;
 }

@@ -63,12 +63,14 @@ void children_close(struct monitor *m, struct child *c);
 /* Close descriptors that nobody will use. */
 void children_close_fds(struct monitor *m, const int *fds, size_t nfds);
 
-/* Remember pid, reaped before anything knew it (a retired mold, an
- * orphan, or a child whose spawn report is still on its way). */
-void children_reaped_unknown(struct monitor *m, pid_t pid);
+/* Remember pid, reaped at now before anything knew it (an orphan, or a
+ * child whose spawn report is still on its way). */
+void children_reaped_unknown(struct monitor *m, pid_t pid, int64_t now);
 
-/* True when pid was reaped before its spawn report arrived. */
-bool children_was_reaped(const struct monitor *m, pid_t pid);
+/* True when pid was reaped before its spawn report arrived: within
+ * spawn_timeout before now.  Later the pid may be another process's,
+ * whose report is real. */
+bool children_was_reaped(const struct monitor *m, pid_t pid, int64_t now);
 
 /* Describe wait status st into buf ("exited with status 1", "killed by
  * signal 9 (Killed)") and return it as a journal field. */

@@ -33,6 +33,9 @@ fleet_alive(const struct monitor *m)
 {
     if (m->mold.pid > 0 || m->next_mold.pid > 0 || m->service.pid > 0)
         return true;
+    for (int i = 0; i < RETIRED_MOLDS; i++)
+        if (m->retired[i].pid > 0)
+            return true;
     for (int i = 0; i < m->hiwater; i++)
         if (m->workers[i].pid > 0)
             return true;
@@ -45,6 +48,8 @@ fleet_kill_all(struct monitor *m, int sig)
     children_kill(m, &m->mold, sig);
     children_kill(m, &m->next_mold, sig);
     children_kill(m, &m->service, sig);
+    for (int i = 0; i < RETIRED_MOLDS; i++)
+        children_kill(m, &m->retired[i], sig);
     for (int i = 0; i < m->hiwater; i++)
         children_kill(m, &m->workers[i], sig);
 }

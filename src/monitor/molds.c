@@ -15,7 +15,6 @@
 #include "monitor/molds.h"
 
 #include <signal.h>
-#include <string.h>
 
 #include "core/clock.h"
 #include "core/control.h"
@@ -38,6 +37,35 @@ molds_release_slots(struct monitor *m)
             m->workers[i].spawn_ns = 0;
 }
 
+/* Keep old, a mold just told to stop, until it is reaped (see
+ * molds_tick).  With RETIRED_MOLDS of them still running, the one told
+ * first gets SIGKILL and leaves its place. */
+static void
+molds_retire(struct monitor *m, const struct child *old, int64_t now)
+{
+    struct child *r = NULL;
+
+    for (int i = 0; i < RETIRED_MOLDS; i++) {
+        if (m->retired[i].pid == 0) {
+            r = &m->retired[i];
+            break;
+        }
+        if (r == NULL || m->retired[i].spawn_ns < r->spawn_ns)
+            r = &m->retired[i];
+    }
+    if (r->pid != 0) {
+        log_warn("%d retired molds still running: SIGKILL to pid %ld "
+                 "(gen %u)",
+                 RETIRED_MOLDS, (long)r->pid, r->generation);
+        children_kill(m, r, SIGKILL);
+    }
+    *r = *old;
+    r->ctl_fd = -1; /* closed by the caller */
+    r->stopping = true;
+    r->killed = false;
+    r->spawn_ns = now;
+}
+
 /* The next mold is ready: make it current and start the rollout. */
 static void
 molds_next_ready(struct monitor *m, int64_t now)
@@ -47,6 +75,7 @@ molds_next_ready(struct monitor *m, int64_t now)
     if (old.pid > 0) {
         children_tell(m, &old, CTL_STOP);
         children_close(m, &old);
+        molds_retire(m, &old, now);
     }
     m->mold = m->next_mold;
     children_clear(&m->next_mold);
@@ -54,6 +83,7 @@ molds_next_ready(struct monitor *m, int64_t now)
         children_close(m, &m->mold);
     m->generation = m->mold.generation;
     rollout_begin(m);
+    refork_release_slot(m);
     molds_release_slots(m);
     service_supervisor_mold_changed(m);
     workers_request(m, now);
@@ -129,10 +159,9 @@ molds_next_reaped(struct monitor *m, int st, int64_t now)
     char how[96];
 
     (void)children_describe_exit(st, how, sizeof(how));
-    /* A promoted worker's slot holds its last request: its requests
-     * are already counted, and its deadline is not the next one's. */
-    if (m->next_mold.promoting)
-        memset(&m->slots[m->promoted_nr], 0, sizeof(m->slots[m->promoted_nr]));
+    /* A promoted worker's slot holds its last request: count it, and
+     * its deadline is not the next one's. */
+    refork_release_slot(m);
     children_close(m, &m->next_mold);
     children_clear(&m->next_mold);
     molds_next_failed(m, how, now);
@@ -152,12 +181,55 @@ molds_reload(struct monitor *m, int64_t now)
         molds_next_failed(m, "could not be forked", now);
 }
 
+bool
+molds_retired_reaped(struct monitor *m, pid_t pid, int st)
+{
+    char how[96];
+
+    for (int i = 0; i < RETIRED_MOLDS; i++) {
+        struct child *r = &m->retired[i];
+        struct log_field field;
+        if (r->pid != pid || pid <= 0)
+            continue;
+        field = children_describe_exit(st, how, sizeof(how));
+        log_event_for(st == 0 ? LOGL_INFO : LOGL_WARN, "exit", -1,
+                      r->generation, LOG_FIELDS(field),
+                      "retired mold pid %ld (gen %u) %s", (long)pid,
+                      r->generation, how);
+        children_clear(r);
+        return true;
+    }
+    return false;
+}
+
+/* A retired mold still running timeout + cleanup_timeout after it was
+ * told to stop gets SIGKILL, once. */
+static void
+molds_retired_tick(struct monitor *m, int64_t now)
+{
+    int64_t grace = (int64_t)((m->s->timeout + m->s->cleanup_timeout) *
+                              CLOCK_NS_PER_SEC);
+
+    for (int i = 0; i < RETIRED_MOLDS; i++) {
+        struct child *r = &m->retired[i];
+        if (r->pid <= 0 || r->killed || now <= r->spawn_ns + grace)
+            continue;
+        log_event_for(LOGL_ERR, "kill", -1, r->generation, NULL,
+                      "retired mold pid %ld (gen %u) still running timeout "
+                      "+ cleanup after it was told to stop: SIGKILL",
+                      (long)r->pid, r->generation);
+        children_kill(m, r, SIGKILL);
+        r->killed = true;
+    }
+}
+
 void
 molds_tick(struct monitor *m, int64_t now)
 {
     int64_t spawn = (int64_t)(m->s->spawn_timeout * CLOCK_NS_PER_SEC);
     struct child *molds[] = {&m->mold, &m->next_mold};
 
+    molds_retired_tick(m, now);
     if (refork_promotion_overdue(m, now)) {
         log_event_for(LOGL_ERR, "kill", -1, m->next_mold.generation, NULL,
                       "promoted worker pid %ld passed timeout + cleanup in "

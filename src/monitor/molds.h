@@ -8,7 +8,9 @@
 #ifndef PITCHFORK_MONITOR_MOLDS_H
 #define PITCHFORK_MONITOR_MOLDS_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct child;
 struct monitor;
@@ -30,8 +32,14 @@ void molds_next_reaped(struct monitor *m, int st, int64_t now);
 /* HUP: boot a brand-new next mold from the code on disk. */
 void molds_reload(struct monitor *m, int64_t now);
 
-/* Every tick: SIGKILL to a mold not ready within spawn_timeout, and to a
- * promoted worker whose last request passed timeout + cleanup. */
+/* Every tick: SIGKILL to a mold not ready within spawn_timeout, to a
+ * promoted worker whose last request passed timeout + cleanup, and to a
+ * retired mold (told to stop once the next one was ready) still running
+ * timeout + cleanup after it was told. */
 void molds_tick(struct monitor *m, int64_t now);
+
+/* Process pid ended with wait status st: when it is a retired mold,
+ * forget it after logging, and return true. */
+bool molds_retired_reaped(struct monitor *m, pid_t pid, int st);
 
 #endif

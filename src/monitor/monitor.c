@@ -24,6 +24,7 @@
 #include "core/clock.h"
 #include "core/control.h"
 #include "core/log.h"
+#include "core/log_output.h"
 #include "core/sdnotify.h"
 #include "monitor/children.h"
 #include "monitor/fleet.h"
@@ -97,8 +98,10 @@ monitor_reaped(struct monitor *m, pid_t pid, int st, int64_t now)
         service_supervisor_reaped(m, st, now);
     else if (pid == m->next_mold.pid)
         molds_next_reaped(m, st, now);
+    else if (molds_retired_reaped(m, pid, st))
+        return;
     else
-        children_reaped_unknown(m, pid);
+        children_reaped_unknown(m, pid, now);
 }
 
 static void
@@ -224,6 +227,8 @@ monitor_loop(struct monitor *m)
         for (int i = 0; i < n; i++)
             monitor_dispatch(m, &ev[i], now);
         monitor_tick(m, clock_now_ns());
+        sdnotify_flush();     /* what systemd's full queue made wait */
+        log_report_dropped(); /* the log's reader may be back */
     }
     log_event(LOGL_INFO, "exit", NULL, "monitor exiting with status %d",
               m->status);
@@ -269,8 +274,13 @@ monitor_run(const struct settings *s, struct listeners *ls,
     children_clear(&m.mold);
     children_clear(&m.next_mold);
     children_clear(&m.service);
+    for (int i = 0; i < RETIRED_MOLDS; i++)
+        children_clear(&m.retired[i]);
     for (int i = 0; i < SETTINGS_MAX_WORKERS; i++)
         children_clear(&m.workers[i]);
+    /* The monitor never waits for its log's reader. */
+    if (log_output_nonblocking(true) < 0)
+        log_syswarn("open standard error without blocking for the log");
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
         log_syswarn("prctl PR_SET_CHILD_SUBREAPER");
     m.slots = shm_create();

@@ -14,6 +14,7 @@
 #include "monitor/refork.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "core/cgroup.h"
 #include "core/clock.h"
@@ -73,8 +74,6 @@ refork_promote(struct monitor *m, int nr, const char *why, int64_t now)
         atomic_store(&m->slots[nr].generation, w->generation);
         return -1;
     }
-    /* The slot goes to a new worker: keep the count for STATUS. */
-    m->requests_retired += atomic_load(&m->slots[nr].requests);
     log_event(LOGL_INFO, "promote",
               LOG_FIELDS(LOG_UINT("NEW_GENERATION", m->next_gen)),
               "promoting worker %d pid %ld to mold of gen %u (%s)", nr,
@@ -83,6 +82,7 @@ refork_promote(struct monitor *m, int nr, const char *why, int64_t now)
     m->next_mold.ready = false;
     m->next_mold.promoting = true;
     m->promoted_nr = nr;
+    m->promoted_slot = true;
     m->next_mold.generation = m->next_gen++;
     m->next_mold.spawn_ns = now;
     if (m->ops->watch(m, w->ctl_fd, TAG_NEXT_MOLD, 0) < 0)
@@ -92,6 +92,19 @@ refork_promote(struct monitor *m, int nr, const char *why, int64_t now)
     w->spawn_ns = -1;
     health_status(m);
     return 0;
+}
+
+void
+refork_release_slot(struct monitor *m)
+{
+    struct shm_slot *slot = &m->slots[m->promoted_nr];
+
+    if (!m->promoted_slot)
+        return;
+    /* Its last request counted after the promotion: count it now. */
+    m->requests_retired += atomic_load(&slot->requests);
+    memset(slot, 0, sizeof(*slot));
+    m->promoted_slot = false;
 }
 
 bool
@@ -168,24 +181,116 @@ refork_backoff(struct monitor *m, int64_t now)
                            (int64_t)(m->s->spawn_timeout * CLOCK_NS_PER_SEC);
 }
 
+/* Why refork_after waits while a worker is past it (m->refork_waiting). */
+enum refork_wait {
+    REFORK_WAIT_NONE = 0,   /* no worker past it, or promoted */
+    REFORK_WAIT_NEXT_MOLD,  /* a refork or reload is in progress */
+    REFORK_WAIT_MOLD,       /* the mold is not ready */
+    REFORK_WAIT_BACKOFF,    /* a refork failed: spawn_timeout's backoff */
+    REFORK_WAIT_NOT_READY,  /* the worker: not ready yet */
+    REFORK_WAIT_STOPPING,   /* told to stop */
+    REFORK_WAIT_NO_SOCKET,  /* its control socket is closed */
+    REFORK_WAIT_FORK_UNSAFE /* it called no_longer_fork_safe! */
+};
+
+static const char *const refork_wait_text[] = {
+    [REFORK_WAIT_NONE] = "",
+    [REFORK_WAIT_NEXT_MOLD] = "a refork or reload is in progress",
+    [REFORK_WAIT_MOLD] = "the mold is not ready",
+    [REFORK_WAIT_BACKOFF] = "a refork failed less than spawn_timeout ago",
+    [REFORK_WAIT_NOT_READY] = "the worker is not ready",
+    [REFORK_WAIT_STOPPING] = "the worker is stopping",
+    [REFORK_WAIT_NO_SOCKET] = "the worker's control socket is closed",
+    [REFORK_WAIT_FORK_UNSAFE] = "the worker called no_longer_fork_safe!",
+};
+
+/* Why worker nr, past the threshold, cannot be promoted (NONE: it can). */
+static enum refork_wait
+refork_worker_wait(const struct monitor *m, int nr)
+{
+    const struct child *w = &m->workers[nr];
+
+    if (!w->ready)
+        return REFORK_WAIT_NOT_READY;
+    if (w->stopping)
+        return REFORK_WAIT_STOPPING;
+    if (w->ctl_fd < 0)
+        return REFORK_WAIT_NO_SOCKET;
+    if (atomic_load(&m->slots[nr].fork_unsafe))
+        return REFORK_WAIT_FORK_UNSAFE;
+    return REFORK_WAIT_NONE;
+}
+
+/* Why no worker of the current generation past limit is promoted now,
+ * for the worker *nr (-1: none is past it; NONE: promote *nr). */
+static enum refork_wait
+refork_wait_reason(const struct monitor *m, uint64_t limit, int64_t now,
+                   int *nr)
+{
+    enum refork_wait first = REFORK_WAIT_NONE;
+
+    *nr = -1;
+    for (int i = 0; i < m->nworkers; i++) {
+        const struct child *w = &m->workers[i];
+        enum refork_wait why;
+        if (w->pid <= 0 || w->generation != m->generation ||
+            atomic_load(&m->slots[i].requests) < limit)
+            continue;
+        why = refork_worker_wait(m, i);
+        if (*nr < 0 || why == REFORK_WAIT_NONE) {
+            *nr = i;
+            first = why;
+        }
+        if (why == REFORK_WAIT_NONE)
+            break;
+    }
+    if (*nr < 0)
+        return REFORK_WAIT_NONE;
+    if (m->next_mold.pid != 0)
+        return REFORK_WAIT_NEXT_MOLD;
+    if (!m->mold.ready)
+        return REFORK_WAIT_MOLD;
+    if (now < m->refork_not_before)
+        return REFORK_WAIT_BACKOFF;
+    return first;
+}
+
+/* Say at debug level why worker nr past limit waits, once per reason. */
+static void
+refork_log_wait(struct monitor *m, enum refork_wait why, int nr,
+                uint64_t limit)
+{
+    if ((int)why == m->refork_waiting && nr == m->refork_waiting_nr)
+        return;
+    m->refork_waiting = (int)why;
+    m->refork_waiting_nr = nr;
+    if (why == REFORK_WAIT_NONE)
+        return;
+    log_debug("not promoting worker %d (gen %u), past refork_after %llu "
+              "with %llu requests: %s",
+              nr, m->generation, (unsigned long long)limit,
+              (unsigned long long)atomic_load(&m->slots[nr].requests),
+              refork_wait_text[why]);
+}
+
 void
 refork_tick(struct monitor *m, int64_t now)
 {
     uint64_t limit = refork_threshold(m, m->generation);
+    enum refork_wait why;
+    char text[64];
+    int nr;
 
-    if (limit == 0 || m->next_mold.pid != 0 || !m->mold.ready ||
-        now < m->refork_not_before)
+    if (limit == 0)
         return;
-    for (int i = 0; i < m->nworkers; i++) {
-        if (refork_eligible(m, i) &&
-            atomic_load(&m->slots[i].requests) >= limit) {
-            char why[64];
-            snprintf(why, sizeof(why), "served %llu requests",
-                     (unsigned long long)limit);
-            refork_promote(m, i, why, now);
-            return;
-        }
+    why = refork_wait_reason(m, limit, now, &nr);
+    if (nr >= 0 && why == REFORK_WAIT_NONE) {
+        snprintf(text, sizeof(text), "served %llu requests",
+                 (unsigned long long)limit);
+        if (refork_promote(m, nr, text, now) < 0)
+            why = REFORK_WAIT_NO_SOCKET; /* logged: it could not be told */
     }
+    refork_log_wait(m, why, nr, limit);
 }
 
 /* Promote the busiest current worker, or the next busiest when that one

@@ -26,11 +26,17 @@ int refork_replace_mold(struct monitor *m, int64_t now);
  * True when that request passed timeout + cleanup: kill it. */
 bool refork_promotion_overdue(struct monitor *m, int64_t now);
 
+/* The promoted worker's slot, kept while it became the next mold, goes
+ * back to the workers (its requests counted, its flags cleared): the
+ * next mold is ready, or failed. */
+void refork_release_slot(struct monitor *m);
+
 /* The next mold failed: no automatic refork for spawn_timeout. */
 void refork_backoff(struct monitor *m, int64_t now);
 
 /* Every tick while running: promote the first worker past its
- * generation's refork_after. */
+ * generation's refork_after; while none can be, say why at debug level
+ * once per reason and worker. */
 void refork_tick(struct monitor *m, int64_t now);
 
 /* Once a second while running: the cgroup's working set within 10% of

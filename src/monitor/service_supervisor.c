@@ -80,14 +80,14 @@ service_supervisor_spawned(struct monitor *m, const struct ctl_msg *msg,
     struct child *sv = &m->service;
 
     if (nfds != 1 || sv->pid != 0 || msg->pid <= 0 ||
-        children_was_reaped(m, msg->pid)) {
+        children_was_reaped(m, msg->pid, now)) {
         log_warn("ignoring a spawn report for the service worker pid %d",
                  msg->pid);
         children_close_fds(m, fds, nfds);
         if (sv->pid == 0)
             sv->spawn_ns = 0;
         if (msg->pid > 0 && msg->pid != sv->pid &&
-            !children_was_reaped(m, msg->pid))
+            !children_was_reaped(m, msg->pid, now))
             (void)m->ops->kill(m, msg->pid, SIGKILL); /* ESRCH: gone */
         return;
     }

@@ -32,6 +32,7 @@
 #include "monitor/children.h"
 
 #define REAPED_RING 64
+#define RETIRED_MOLDS 4
 
 /* epoll tags: the high 32 bits of data.u64, the low 32 a worker number */
 enum monitor_tag {
@@ -89,7 +90,10 @@ struct monitor {
     struct child mold;      /* the current mold */
     struct child next_mold; /* booting (reload) or promoted worker */
     struct child workers[SETTINGS_MAX_WORKERS];
-    struct child service;      /* the service worker, when the mold has one */
+    struct child service; /* the service worker, when the mold has one */
+    /* molds told to stop after a refork or reload, until reaped; in
+     * each, spawn_ns is when it was told */
+    struct child retired[RETIRED_MOLDS];
     int nworkers;              /* wanted */
     int hiwater;               /* highest worker count ever wanted */
     unsigned generation;       /* of the current mold */
@@ -107,11 +111,17 @@ struct monitor {
     int64_t stop_deadline;
 
     /* children.c: unknown pids reaped, for late spawn reports */
-    pid_t reaped[REAPED_RING];
+    struct reaped_pid {
+        pid_t pid;
+        int64_t at; /* when it was reaped */
+    } reaped[REAPED_RING];
     size_t reaped_next;
 
     /* refork.c */
     int promoted_nr;             /* slot of next_mold while it is promoting */
+    bool promoted_slot;          /* promoted_nr is kept for next_mold */
+    int refork_waiting;          /* why refork_after waits (refork.c) */
+    int refork_waiting_nr;       /* and for which worker, or -1 */
     int64_t refork_not_before;   /* backoff after a failed refork */
     int64_t pressure_not_before; /* backoff after a memory refork */
 

@@ -24,6 +24,7 @@
 #include "core/control.h"
 #include "core/fdlimit.h"
 #include "core/log.h"
+#include "core/log_output.h"
 #include "core/sdnotify.h"
 
 static int
@@ -111,6 +112,9 @@ system_ops_child_reset(struct monitor *m)
     (void)close(m->service.ctl_fd);
     for (int i = 0; i < m->hiwater; i++)
         (void)close(m->workers[i].ctl_fd);
+    sdnotify_forget();
+    /* A child's log writes may block: they block only that child. */
+    (void)log_output_nonblocking(false);
     fdlimit_restore(); /* the application gets the limit it was given */
 }
 

@@ -81,7 +81,7 @@ workers_unwanted(struct monitor *m, const struct ctl_msg *msg, const int *fds,
     children_close_fds(m, fds, nfds);
     if (msg->nr >= 0 && msg->nr < m->hiwater && m->workers[msg->nr].pid == 0)
         m->workers[msg->nr].spawn_ns = 0;
-    if (msg->pid > 0 && !children_was_reaped(m, msg->pid))
+    if (msg->pid > 0 && !children_was_reaped(m, msg->pid, now))
         (void)m->ops->kill(m, msg->pid, SIGKILL); /* ESRCH: gone */
     workers_request(m, now);
 }
@@ -93,7 +93,8 @@ workers_spawned(struct monitor *m, const struct ctl_msg *msg, const int *fds,
     struct child *w;
 
     if (msg->nr < 0 || msg->nr >= m->nworkers || nfds != 1 ||
-        m->workers[msg->nr].pid != 0 || children_was_reaped(m, msg->pid)) {
+        m->workers[msg->nr].pid != 0 ||
+        children_was_reaped(m, msg->pid, now)) {
         workers_unwanted(m, msg, fds, nfds, now);
         return;
     }
