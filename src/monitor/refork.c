@@ -22,6 +22,7 @@
 #include "monitor/children.h"
 #include "monitor/health.h"
 #include "monitor/state.h"
+#include "monitor/tally.h"
 
 /* The request count that triggers the refork of generation gen, or 0. */
 static uint64_t
@@ -74,7 +75,8 @@ refork_promote(struct monitor *m, int nr, const char *why, int64_t now)
         return -1;
     }
     /* The slot goes to a new worker: keep the count for STATUS. */
-    m->requests_retired += atomic_load(&m->slots[nr].requests);
+    tally_retire(m, nr);
+    m->counts.reforks++;
     log_event(LOGL_INFO, "promote",
               LOG_FIELDS(LOG_UINT("NEW_GENERATION", m->next_gen)),
               "promoting worker %d pid %ld to mold of gen %u (%s)", nr,

@@ -25,12 +25,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/latency.h"
 #include "core/mold_boot.h"
 #include "core/settings.h"
 #include "core/shm.h"
 #include "monitor/children.h"
 
 #define REAPED_RING 64
+#define MONITOR_METRICS_CONNS 4 /* scrapes answered at once */
 
 /* epoll tags: the high 32 bits of data.u64, the low 32 a worker number */
 enum monitor_tag {
@@ -38,7 +40,8 @@ enum monitor_tag {
     TAG_MOLD,
     TAG_NEXT_MOLD,
     TAG_WORKER,
-    TAG_SERVICE
+    TAG_SERVICE,
+    TAG_METRICS /* metrics.c: nr 0 the listener, 1.. its connections */
 };
 
 struct ctl_msg;
@@ -90,6 +93,18 @@ struct monitor {
     uint64_t requests_retired; /* served by workers no longer in a slot */
     int64_t watchdog_ns, watchdog_next;
     int64_t next_second; /* the loop's next once-a-second duties */
+
+    /* tally.c: what /metrics counts since the monitor started */
+    struct {
+        uint64_t requests[SETTINGS_MAX_WORKERS]; /* by retired workers */
+        uint64_t latency[LATENCY_BUCKETS];       /* their histograms */
+        uint64_t latency_sum_ns;
+        uint64_t reforks, reloads, timeouts_soft, timeouts_hard;
+        uint64_t memory_replacements, spawn_errors;
+    } counts;
+    /* metrics.c: the metrics socket [0] and the scrapes being answered,
+     * -1 when unused (a new mold closes them) */
+    int metrics_fds[1 + MONITOR_METRICS_CONNS];
 
     /* fleet.c */
     bool stopping;

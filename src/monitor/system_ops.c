@@ -109,6 +109,9 @@ system_ops_child_reset(struct monitor *m)
     (void)close(m->service.ctl_fd);
     for (int i = 0; i < m->hiwater; i++)
         (void)close(m->workers[i].ctl_fd);
+    for (int i = 0; i < 1 + MONITOR_METRICS_CONNS; i++)
+        if (m->metrics_fds[i] >= 0)
+            (void)close(m->metrics_fds[i]);
     fdlimit_restore(); /* the application gets the limit it was given */
 }
 
