@@ -1,0 +1,156 @@
+/*
+ * Unit tests of the Prometheus exposition the monitor writes
+ * (src/monitor/metrics_text.c), over the monitor fixture's state: the
+ * request counters per worker, the histogram's cumulative buckets, sum
+ * and count from the slots' per-bucket counters, counts kept when a
+ * worker is reaped and its slot reused, a slot that is not the known
+ * worker's left out, label values escaped, and a HELP and TYPE line for
+ * every family.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/latency.h"
+#include "monitor/metrics_text.h"
+#include "monitor/workers.h"
+#include "monitor_fixture.h"
+#include "tap.h"
+
+#define MS (FX_SEC / 1000)
+
+static struct metrics_text text;
+
+/* The exposition of m, in text.buf. */
+static const char *
+expose(struct monitor *m)
+{
+    metrics_text_free(&text);
+    if (metrics_text_write(&text, m) < 0)
+        bail("metrics_text_write ran out of memory");
+    return text.buf;
+}
+
+/* Whether the exposition has the whole line want. */
+static bool
+has_line(const char *want)
+{
+    size_t n = strlen(want);
+
+    for (const char *p = text.buf; p != NULL && *p != '\0';) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (len == n && memcmp(p, want, n) == 0)
+            return true;
+        p = nl ? nl + 1 : NULL;
+    }
+    diag("no line \"%s\" in:\n%s", want, text.buf);
+    return false;
+}
+
+static int
+count_prefix(const char *prefix)
+{
+    int n = 0;
+
+    for (const char *p = text.buf; p && *p;
+         p = strchr(p, '\n'), p = p ? p + 1 : p)
+        n += strncmp(p, prefix, strlen(prefix)) == 0;
+    return n;
+}
+
+static void
+test_histogram(void)
+{
+    struct monitor *m = fx_init(2);
+
+    latency_record(&m->slots[0], MS / 2);      /* 0.5 ms: le 0.001 */
+    latency_record(&m->slots[0], 3 * MS);      /* le 0.005 */
+    latency_record(&m->slots[1], 90 * FX_SEC); /* +Inf */
+    atomic_store(&m->slots[0].requests, 2);
+    atomic_store(&m->slots[1].requests, 1);
+    expose(m);
+    ok(has_line("pitchfork_requests_total{worker=\"0\"} 2") &&
+           has_line("pitchfork_requests_total{worker=\"1\"} 1"),
+       "requests per worker from the slots");
+    ok(has_line("pitchfork_request_duration_seconds_bucket{le=\"0.001\"} 1") &&
+           has_line(
+               "pitchfork_request_duration_seconds_bucket{le=\"0.0025\"} 1") &&
+           has_line(
+               "pitchfork_request_duration_seconds_bucket{le=\"0.005\"} 2") &&
+           has_line(
+               "pitchfork_request_duration_seconds_bucket{le=\"60\"} 2") &&
+           has_line(
+               "pitchfork_request_duration_seconds_bucket{le=\"+Inf\"} 3"),
+       "the buckets are cumulative, from 1 ms to +Inf");
+    ok(has_line("pitchfork_request_duration_seconds_sum 90.003500000") &&
+           has_line("pitchfork_request_duration_seconds_count 3"),
+       "sum in seconds, and count");
+    ok(has_line("pitchfork_workers{state=\"idle\"} 2") &&
+           has_line("pitchfork_workers{state=\"busy\"} 0"),
+       "workers by state");
+
+    /* Worker 0 exits and a new one takes its slot. */
+    workers_reaped(m, 0, 0, FX_T0);
+    fx_worker_up(m, 0, 0);
+    latency_record(&m->slots[0], 20 * MS);
+    atomic_store(&m->slots[0].requests, 1);
+    expose(m);
+    ok(has_line("pitchfork_requests_total{worker=\"0\"} 3"),
+       "a reaped worker's requests stay in its number's counter");
+    ok(has_line("pitchfork_request_duration_seconds_count 4") &&
+           has_line(
+               "pitchfork_request_duration_seconds_bucket{le=\"0.005\"} 2") &&
+           has_line(
+               "pitchfork_request_duration_seconds_bucket{le=\"0.025\"} 3"),
+       "and its durations in the histogram");
+
+    /* A slot written by a process the monitor does not know (yet). */
+    atomic_store(&m->slots[1].pid, fx_new_pid());
+    expose(m);
+    ok(has_line("pitchfork_requests_total{worker=\"1\"} 0") &&
+           has_line("pitchfork_request_duration_seconds_count 3"),
+       "a slot that is not the known worker's is left out");
+}
+
+static void
+test_families(void)
+{
+    struct monitor *m = fx_init(1);
+
+    m->counts.timeouts_hard = 2;
+    m->counts.reforks = 5;
+    m->generation = 5;
+    expose(m);
+    is_int(count_prefix("# HELP pitchfork_"), 13, "13 families have HELP");
+    is_int(count_prefix("# TYPE pitchfork_"), 13, "and TYPE");
+    ok(has_line("pitchfork_worker_timeouts_total{kind=\"hard\"} 2") &&
+           has_line("pitchfork_reforks_total 5") &&
+           has_line("pitchfork_generation 5"),
+       "the monitor's counters");
+    ok(count_prefix("pitchfork_build_info{version=\"" PACKAGE_VERSION
+                    "\",ruby_version=\"" PF_RUBY_VERSION "\"} 1") == 1,
+       "pitchfork_build_info names the version and Ruby's");
+}
+
+static void
+test_label(void)
+{
+    metrics_text_free(&text);
+    metrics_text_label(&text, "a\"b\\c\nd");
+    is_str(text.buf, "a\\\"b\\\\c\\nd", "label values are escaped");
+}
+
+int
+main(void)
+{
+    plan(12);
+    test_histogram();
+    test_families();
+    test_label();
+    metrics_text_free(&text);
+    return done_testing();
+}
