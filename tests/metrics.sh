@@ -13,7 +13,7 @@
 
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 ||
     skip_all "prometheus and promtool not installed (Debian package prometheus)"
-plan 28
+plan 30
 
 APP="$top_srcdir/examples/hello/config.ru"
 MPORT=$(free_port)
@@ -146,11 +146,21 @@ st=$?
 ok $st "with an error naming the setting and the value"
 [ "$st" = 0 ] || diag "$(cat "$TMPD/refused.log")"
 
-# A UNIX socket.
+# A UNIX socket, and an address bound twice (listen_queues).
+PITCHFORK_LISTEN_QUEUES=2
+export PITCHFORK_LISTEN_QUEUES
 start_server "127.0.0.1:$(free_port)" -w 1 --metrics-listen "$TMPD/metrics.sock" "$APP"
-curl -sS --max-time 10 --unix-socket "$TMPD/metrics.sock" http://localhost/metrics |
-    grep -q '^pitchfork_workers{state="idle"} 1$'
+unset PITCHFORK_LISTEN_QUEUES
+curl -sS --max-time 10 --unix-socket "$TMPD/metrics.sock" http://localhost/metrics \
+    >"$TMPD/m2"
+grep -q '^pitchfork_workers{state="idle"} 1$' "$TMPD/m2"
 ok $? "metrics_listen takes a UNIX socket path"
+is "$(grep '^pitchfork_listen_queue{.*kind="queued"}' "$TMPD/m2" | cut -d, -f1 | sort -u | wc -l)" 2 \
+    "each queue of an address bound twice has a listener label of its own"
+promtool check metrics <"$TMPD/m2" >"$TMPD/promtool2.out" 2>&1
+st=$?
+ok $st "promtool accepts that exposition too"
+[ "$st" = 0 ] || diag "$(cat "$TMPD/promtool2.out")"
 stop_server
 
 # A socket systemd passes as "metrics" is the endpoint, not HTTP.

@@ -210,6 +210,19 @@ metrics_text_active(struct monitor *m, size_t li)
     return n;
 }
 
+/* The listener label of listener l: its address, and "#N" for queue N
+ * of an address bound listen_queues times. */
+static void
+metrics_text_listener(struct metrics_text *t, const struct listener *l,
+                      const char *kind)
+{
+    metrics_text_printf(t, "pitchfork_listen_queue{listener=\"");
+    metrics_text_label(t, l->addr);
+    if (l->nqueues > 1)
+        metrics_text_printf(t, "#%d", l->queue);
+    metrics_text_printf(t, "\",kind=\"%s\"} ", kind);
+}
+
 static void
 metrics_text_queues(struct metrics_text *t, struct monitor *m)
 {
@@ -219,14 +232,11 @@ metrics_text_queues(struct metrics_text *t, struct monitor *m)
     for (size_t i = 0; m->ls != NULL && i < m->ls->n; i++) {
         unsigned q = 0;
         if (listener_queue_of(m->ls, i, &q) == 0) {
-            metrics_text_printf(t, "pitchfork_listen_queue{listener=\"");
-            metrics_text_label(t, m->ls->l[i].addr);
-            metrics_text_printf(t, "\",kind=\"queued\"} %u\n", q);
+            metrics_text_listener(t, &m->ls->l[i], "queued");
+            metrics_text_printf(t, "%u\n", q);
         }
-        metrics_text_printf(t, "pitchfork_listen_queue{listener=\"");
-        metrics_text_label(t, m->ls->l[i].addr);
-        metrics_text_printf(t, "\",kind=\"active\"} %d\n",
-                            metrics_text_active(m, i));
+        metrics_text_listener(t, &m->ls->l[i], "active");
+        metrics_text_printf(t, "%d\n", metrics_text_active(m, i));
     }
 }
 
