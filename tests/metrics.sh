@@ -153,7 +153,8 @@ start_server "127.0.0.1:$(free_port)" -w 1 --metrics-listen "$TMPD/metrics.sock"
 unset PITCHFORK_LISTEN_QUEUES
 curl -sS --max-time 10 --unix-socket "$TMPD/metrics.sock" http://localhost/metrics \
     >"$TMPD/m2"
-grep -q '^pitchfork_workers{state="idle"} 1$' "$TMPD/m2"
+grep -q '^pitchfork_workers{state="idle"} 1$' "$TMPD/m2" &&
+    log_has "metrics on the UNIX socket $TMPD/metrics.sock, GET /metrics"
 ok $? "metrics_listen takes a UNIX socket path"
 is "$(grep '^pitchfork_listen_queue{.*kind="queued"}' "$TMPD/m2" | cut -d, -f1 | sort -u | wc -l)" 2 \
     "each queue of an address bound twice has a listener label of its own"

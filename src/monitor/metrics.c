@@ -79,7 +79,10 @@ metrics_open(struct monitor *m)
     } else if (addr != NULL && *addr != '\0') {
         if ((fd = metrics_socket_open(addr)) < 0)
             return -1;
-        log_info("metrics on http://%s/metrics", addr);
+        if (strncmp(addr, "unix:", 5) == 0 || addr[0] == '/')
+            log_info("metrics on the UNIX socket %s, GET /metrics", addr);
+        else
+            log_info("metrics on http://%s/metrics", addr);
     } else {
         return 0;
     }
