@@ -13,7 +13,7 @@
 
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 ||
     skip_all "prometheus and promtool not installed (Debian package prometheus)"
-plan 30
+plan 32
 
 APP="$top_srcdir/examples/hello/config.ru"
 MPORT=$(free_port)
@@ -185,7 +185,23 @@ if command -v systemd-socket-activate >/dev/null 2>&1; then
     ok $((!$?)) "and is not served as HTTP"
     KNOWN_PIDS="$KNOWN_PIDS $(server_children | tr '\n' ' ')"
     stop_server
+
+    # The metrics socket alone: pitchfork binds -l for HTTP itself.
+    HPORT=$(free_port)
+    MPORT=$(free_port)
+    MADDR=127.0.0.1:$MPORT
+    systemd-socket-activate -l "$MADDR" --fdname=metrics \
+        "$PITCHFORK" -w 1 -l "127.0.0.1:$HPORT" "$APP" >"$SERVER_LOG" 2>&1 &
+    SERVER_PID=$!
+    KNOWN_PIDS="$KNOWN_PIDS $SERVER_PID"
+    SERVER_LISTEN=127.0.0.1:$HPORT
+    wait_for log_has "^Listening on $MADDR as"
+    wait_for sh -c "curl -sS --max-time 5 http://$MADDR/metrics | grep -q '^pitchfork_workers{state=\"idle\"} 1\$'"
+    ok $? "a metrics socket passed alone answers /metrics"
+    is "$(hcurl "$(url /)")" Hello "and -l is bound for the application"
+    KNOWN_PIDS="$KNOWN_PIDS $(server_children | tr '\n' ' ')"
+    stop_server
 else
-    for i in 1 2 3 4; do skip "systemd-socket-activate not found"; done
+    for i in 1 2 3 4 5 6; do skip "systemd-socket-activate not found"; done
 fi
 done_testing

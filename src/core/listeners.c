@@ -445,14 +445,14 @@ listeners_open(struct listeners *ls, const struct settings *s)
         return -1;
     }
     if (n > 0) {
-        if (s->nlisten > 0)
-            log_info("systemd passed %d socket(s): ignoring listen "
-                     "settings (%s%s)",
-                     n, s->listen[0], s->nlisten > 1 ? ", ..." : "");
         rc = listeners_from_systemd(ls, s, n, names);
         for (int i = 0; i < n; i++)
             free(names[i]);
         free(names);
+        if (rc == 0 && ls->n > 0 && s->nlisten > 0)
+            log_info("systemd passed %zu socket(s): ignoring listen "
+                     "settings (%s%s)",
+                     ls->n, s->listen[0], s->nlisten > 1 ? ", ..." : "");
         if (rc < 0 || ls->n > 0)
             return rc;
         ls->activated = 0; /* only the metrics socket: bind the others */
