@@ -3,9 +3,10 @@
  * (src/monitor/metrics_text.c), over the monitor fixture's state: the
  * request counters per worker, the histogram's cumulative buckets, sum
  * and count from the slots' per-bucket counters, counts kept when a
- * worker is reaped and its slot reused, a slot that is not the known
- * worker's left out, label values escaped, and a HELP and TYPE line for
- * every family.
+ * worker is reaped and its slot reused or promoted to mold, a slot that
+ * is not the known worker's left out, the monitor's counters as its
+ * modules count timeouts, reforks, reloads and spawn errors, label values
+ * escaped, and a HELP and TYPE line for every family.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -15,7 +16,10 @@
 #include <string.h>
 
 #include "core/latency.h"
+#include "monitor/fleet.h"
 #include "monitor/metrics_text.h"
+#include "monitor/molds.h"
+#include "monitor/refork.h"
 #include "monitor/workers.h"
 #include "monitor_fixture.h"
 #include "tap.h"
@@ -136,6 +140,47 @@ test_families(void)
        "pitchfork_build_info names the version and Ruby's");
 }
 
+/* The monitor's modules count what they do: soft and hard timeouts
+ * (workers.c), a refork (refork.c) whose promoted worker's requests stay
+ * counted, a reload (molds.c), a spawn error (fleet.c). */
+static void
+test_counters(void)
+{
+    struct monitor *m = fx_init(3);
+    int64_t dl = FX_T0 + 10 * FX_SEC;
+
+    fx_settings.timeout = 10;
+    fx_settings.cleanup_timeout = 5;
+    fx_settings.max_consecutive_spawn_errors = 10;
+    atomic_store(&m->slots[1].state, SHM_BUSY);
+    atomic_store(&m->slots[1].deadline_ns, dl);
+    workers_tick(m, dl + FX_MS);
+    workers_tick(m, dl + 5 * FX_SEC + FX_MS);
+    expose(m);
+    ok(has_line("pitchfork_worker_timeouts_total{kind=\"soft\"} 1") &&
+           has_line("pitchfork_worker_timeouts_total{kind=\"hard\"} 1"),
+       "a worker past its timeout, then killed: one soft, one hard");
+
+    m = fx_init(3);
+    atomic_store(&m->slots[2].requests, 50);
+    latency_record(&m->slots[2], 2 * MS);
+    refork_manual(m, FX_T0);
+    expose(m);
+    ok(m->next_mold.promoting && has_line("pitchfork_reforks_total 1"),
+       "a promotion is a refork");
+    ok(has_line("pitchfork_requests_total{worker=\"2\"} 50") &&
+           has_line("pitchfork_request_duration_seconds_count 1"),
+       "the promoted worker's requests and durations stay counted");
+
+    m = fx_init(1);
+    molds_reload(m, FX_T0);
+    fleet_spawn_error(m, false, FX_T0);
+    expose(m);
+    ok(has_line("pitchfork_reloads_total 1") &&
+           has_line("pitchfork_spawn_errors_total 1"),
+       "a reload and a spawn error are counted");
+}
+
 static void
 test_label(void)
 {
@@ -147,9 +192,10 @@ test_label(void)
 int
 main(void)
 {
-    plan(12);
+    plan(16);
     test_histogram();
     test_families();
+    test_counters();
     test_label();
     metrics_text_free(&text);
     return done_testing();
