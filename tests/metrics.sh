@@ -5,7 +5,8 @@
 # is replaced, 404 and 405 elsewhere, slow or silent scrapers cut off
 # without stopping the monitor from answering the next scrape or from
 # replacing a killed worker, a non-loopback address refused, a UNIX
-# socket, a socket passed by systemd as "metrics", and a real Prometheus
+# socket, workers replaced over worker_memory_max counted, a socket
+# passed by systemd as "metrics", and a real Prometheus
 # server scraping it.
 # SPDX-License-Identifier: MIT
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
@@ -13,7 +14,7 @@
 
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 ||
     skip_all "prometheus and promtool not installed (Debian package prometheus)"
-plan 32
+plan 33
 
 APP="$top_srcdir/examples/hello/config.ru"
 MPORT=$(free_port)
@@ -162,6 +163,19 @@ promtool check metrics <"$TMPD/m2" >"$TMPD/promtool2.out" 2>&1
 st=$?
 ok $st "promtool accepts that exposition too"
 [ "$st" = 0 ] || diag "$(cat "$TMPD/promtool2.out")"
+stop_server
+
+# Workers above worker_memory_max are replaced, and counted.
+PITCHFORK_WORKER_MEMORY_MAX=1K
+export PITCHFORK_WORKER_MEMORY_MAX
+start_server "127.0.0.1:$(free_port)" -w 1 --metrics-listen "$TMPD/m3.sock" "$APP"
+unset PITCHFORK_WORKER_MEMORY_MAX
+replacements() {
+    curl -sS --max-time 5 --unix-socket "$TMPD/m3.sock" http://localhost/metrics |
+        grep -Eq '^pitchfork_worker_memory_replacements_total [1-9][0-9]*$'
+}
+wait_for replacements
+ok $? "pitchfork_worker_memory_replacements_total counts workers over worker_memory_max"
 stop_server
 
 # A socket systemd passes as "metrics" is the endpoint, not HTTP.
