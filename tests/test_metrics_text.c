@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/latency.h"
+#include "core/listeners.h"
 #include "monitor/fleet.h"
 #include "monitor/metrics_text.h"
 #include "monitor/molds.h"
@@ -181,6 +182,35 @@ test_counters(void)
        "a reload and a spawn error are counted");
 }
 
+/* Busy workers are "active" on the listener they accepted on; each queue
+ * of an address bound twice has a label of its own. */
+static void
+test_queues(void)
+{
+    static struct listeners ls;
+    struct monitor *m = fx_init(3);
+
+    ls.n = 2;
+    for (int i = 0; i < 2; i++) {
+        ls.l[i] = (struct listener){.fd = -1, .nqueues = 2, .queue = i};
+        snprintf(ls.l[i].addr, sizeof(ls.l[i].addr), "127.0.0.1:1");
+    }
+    m->ls = &ls;
+    for (int i = 0; i < 3; i++) {
+        atomic_store(&m->slots[i].state, i < 2 ? SHM_BUSY : SHM_IDLE);
+        atomic_store(&m->slots[i].listener, 1);
+    }
+    expose(m);
+    ok(has_line("pitchfork_listen_queue{listener=\"127.0.0.1:1#1\","
+                "kind=\"active\"} 2") &&
+           has_line("pitchfork_listen_queue{listener=\"127.0.0.1:1#0\","
+                    "kind=\"active\"} 0") &&
+           has_line("pitchfork_listen_queue{listener=\"127.0.0.1:1#1\","
+                    "kind=\"queued\"} 0"),
+       "busy workers are active on their listener, each queue labelled");
+    m->ls = NULL;
+}
+
 static void
 test_label(void)
 {
@@ -192,10 +222,11 @@ test_label(void)
 int
 main(void)
 {
-    plan(16);
+    plan(17);
     test_histogram();
     test_families();
     test_counters();
+    test_queues();
     test_label();
     metrics_text_free(&text);
     return done_testing();
