@@ -3,17 +3,20 @@
  * which they act on the system.
  *
  * The modules, from the bottom up (each calls only those below it):
- * children.c (one child: boot, tell, stop, receive, kill), fleet.c (every
+ * tally.c (counts that outlive a worker), children.c (one child: boot,
+ * tell, stop, receive, kill), fleet.c (every
  * child: shutdown, spawn errors), mold_hooks.c (hook messages to the
  * mold), health.c (STATUS=, memory caps), rollout.c (RELOADING=1,
  * READY=1, replacing older workers), service_supervisor.c (the service
  * worker), workers.c (the worker slots and their timeouts), refork.c
- * (promotions), molds.c (the current and the next mold), and monitor.c,
- * the loop on top.  Below the loop, none reads the clock (the loop passes
- * the time in) or acts on a process, a socket or systemd directly: they
- * go through m->ops, which is system_ops.c in the server and recorders
- * in the unit tests.  (They do read the cgroup files, /proc and socket
- * queue lengths.)
+ * (promotions), molds.c (the current and the next mold), metrics_text.c
+ * and metrics.c (the Prometheus endpoint), and monitor.c, the loop on
+ * top.  Below the loop, none reads the clock (the loop passes the time
+ * in) or acts on a process, a socket or systemd directly: they go through
+ * m->ops, which is system_ops.c in the server and recorders in the unit
+ * tests.  (They do read the cgroup files, /proc and socket queue
+ * lengths; and metrics.c, a part of the loop's own I/O, serves its
+ * sockets itself, non-blocking, in the loop's epoll set.)
  *
  * SPDX-License-Identifier: MIT
  */
