@@ -15,7 +15,12 @@
 #                     min/median/max
 #   SERVERS="..."     which servers, in order (default
 #                     "nginx unicorn puma pitchfork"); missing ones are
-#                     skipped
+#                     skipped.  Also: pitchfork-metrics (pitchfork with
+#                     metrics_listen, scraped every SCRAPE_INTERVAL
+#                     seconds, default 1, by curl, whose CPU is not
+#                     counted) and pitchfork-base (PITCHFORK_BASE, another
+#                     build, e.g. one without the metrics), each compared
+#                     to pitchfork within each run
 #   DURATION=10s      wrk -d; WARMUP=3s wrk -d of the warm-up
 #   THREADS=2 CONNECTIONS=8 WORKERS=2
 #   APP=path.ru       default bench/apps/hello.ru (examples/hello/config.ru
@@ -35,6 +40,8 @@ THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-8}
 WORKERS=${WORKERS:-2}
 APP=${APP:-$BENCH_TOP/bench/apps/hello.ru}
+SCRAPE_INTERVAL=${SCRAPE_INTERVAL:-1}
+PITCHFORK_BASE=${PITCHFORK_BASE:-}
 
 command -v wrk >/dev/null || { echo "wrk not found (apt install wrk)" >&2; exit 1; }
 command -v curl >/dev/null || { echo "curl not found" >&2; exit 1; }
@@ -42,7 +49,7 @@ command -v curl >/dev/null || { echo "curl not found" >&2; exit 1; }
 # start_server NAME: starts it, sets PID_<name> and URL_<name>, or says
 # why it was skipped.
 start_server() {
-    local name=$1 port url
+    local name=$1 port url mport pid
     port=$(free_port)
     url="http://127.0.0.1:$port/"
     case $name in
@@ -50,6 +57,24 @@ start_server() {
         [ -n "$PITCHFORK" ] && [ -x "$PITCHFORK" ] || { echo "skip pitchfork: not built"; return 1; }
         bench_start pitchfork "$BENCH_TMP/pitchfork.log" \
             "$PITCHFORK" -E production -w "$WORKERS" -l "127.0.0.1:$port" "$APP"
+        ;;
+    pitchfork-metrics)
+        [ -n "$PITCHFORK" ] && [ -x "$PITCHFORK" ] || { echo "skip $name: not built"; return 1; }
+        mport=$(free_port)
+        bench_start "$name" "$BENCH_TMP/$name.log" \
+            "$PITCHFORK" -E production -w "$WORKERS" -l "127.0.0.1:$port" \
+            --metrics-listen "127.0.0.1:$mport" "$APP"
+        pid=$BENCH_PID
+        # The scraper: its own CPU is outside the server's tree.
+        bench_start "$name-scraper" "$BENCH_TMP/$name-scraper.log" \
+            bash -c "while :; do curl -s -o /dev/null --max-time 2 \
+                http://127.0.0.1:$mport/metrics; sleep $SCRAPE_INTERVAL; done"
+        BENCH_PID=$pid
+        ;;
+    pitchfork-base)
+        [ -n "$PITCHFORK_BASE" ] && [ -x "$PITCHFORK_BASE" ] || { echo "skip $name: PITCHFORK_BASE not set"; return 1; }
+        bench_start "$name" "$BENCH_TMP/$name.log" \
+            "$PITCHFORK_BASE" -E production -w "$WORKERS" -l "127.0.0.1:$port" "$APP"
         ;;
     unicorn)
         command -v unicorn >/dev/null || { echo "skip unicorn: not installed"; return 1; }
@@ -100,8 +125,8 @@ EOF
         bench_stop "$BENCH_PID"
         return 1
     fi
-    printf -v "PID_$name" '%s' "$BENCH_PID"
-    printf -v "URL_$name" '%s' "$url"
+    printf -v "PID_${name//-/_}" '%s' "$BENCH_PID"
+    printf -v "URL_${name//-/_}" '%s' "$url"
     return 0
 }
 
@@ -109,8 +134,8 @@ EOF
 # "name run reqs rps ticks" to $BENCH_TMP/results.
 measure() {
     local name=$1 run=$2 pid url before after out reqs rps errs load
-    pid=$(eval echo "\$PID_$name")
-    url=$(eval echo "\$URL_$name")
+    pid=$(eval echo "\$PID_${name//-/_}")
+    url=$(eval echo "\$URL_${name//-/_}")
     timeout 120 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" \
         -H 'Connection: close' "$url" >/dev/null 2>&1
     load=$(cut -d' ' -f1 /proc/loadavg)
@@ -129,7 +154,7 @@ measure() {
     echo "$name $run $reqs $rps $((after - before))" >>"$BENCH_TMP/results"
     awk -v n="$name" -v r="$run" -v q="$reqs" -v s="$rps" -v t="$((after - before))" \
         -v hz="$CLK_TCK" -v e="$errs" -v l="$load" 'BEGIN {
-            printf "run %d %-10s %9d requests %10.1f req/s  cpu %6.2f s  %7.1f us/req  (load %s) %s\n",
+            printf "run %d %-17s %9d requests %10.1f req/s  cpu %6.2f s  %7.1f us/req  (load %s) %s\n",
                 r, n, q, s, t / hz, t / hz / q * 1e6, l, e }'
 }
 
@@ -143,7 +168,7 @@ ACTIVE=""
 for s in $SERVERS; do
     if start_server "$s"; then
         ACTIVE="$ACTIVE $s"
-        echo "$s: pid $(eval echo "\$PID_$s") on $(eval echo "\$URL_$s")"
+        echo "$s: pid $(eval echo "\$PID_${s//-/_}") on $(eval echo "\$URL_${s//-/_}")"
     fi
 done
 echo
@@ -158,11 +183,11 @@ done
 
 echo
 echo "summary over $RUNS run(s): min / median / max"
-printf '%-10s %28s %28s\n' server "req/s" "CPU us/request"
+printf '%-17s %28s %28s\n' server "req/s" "CPU us/request"
 for s in $ACTIVE; do
     rps=$(awk -v n="$s" '$1 == n { print $4 }' "$BENCH_TMP/results")
     us=$(awk -v n="$s" -v hz="$CLK_TCK" '$1 == n { printf "%.2f\n", $5 / hz / $3 * 1e6 }' "$BENCH_TMP/results")
-    printf '%-10s %28s %28s\n' "$s" "$(stats "$rps" | awk '{ printf "%.0f / %.0f / %.0f", $1, $2, $3 }')" \
+    printf '%-17s %28s %28s\n' "$s" "$(stats "$rps" | awk '{ printf "%.0f / %.0f / %.0f", $1, $2, $3 }')" \
         "$(stats "$us" | awk '{ printf "%.1f / %.1f / %.1f", $1, $2, $3 }')"
 done
 
@@ -170,7 +195,7 @@ case " $ACTIVE " in
 *" unicorn "*)
     echo
     echo "ratios to unicorn, per run (same run), min / median / max"
-    printf '%-10s %28s %28s\n' server "req/s ratio" "CPU/request ratio"
+    printf '%-17s %28s %28s\n' server "req/s ratio" "CPU/request ratio"
     for s in $ACTIVE; do
         [ "$s" = unicorn ] && continue
         rr=$(awk -v n="$s" '
@@ -179,8 +204,23 @@ case " $ACTIVE " in
         cr=$(awk -v n="$s" '
             $1 == "unicorn" { u[$2] = $5 / $3 } $1 == n { v[$2] = $5 / $3 }
             END { for (r in v) if ((r in u) && u[r] > 0) printf "%.4f\n", v[r] / u[r] }' "$BENCH_TMP/results")
-        printf '%-10s %28s %28s\n' "$s" "$(stats "$rr" | awk '{ printf "%.2f / %.2f / %.2f", $1, $2, $3 }')" \
+        printf '%-17s %28s %28s\n' "$s" "$(stats "$rr" | awk '{ printf "%.2f / %.2f / %.2f", $1, $2, $3 }')" \
             "$(stats "$cr" | awk '{ printf "%.2f / %.2f / %.2f", $1, $2, $3 }')"
+    done
+    ;;
+esac
+
+case " $ACTIVE " in
+*" pitchfork "*)
+    for s in $ACTIVE; do
+        case $s in pitchfork-*) ;; *) continue ;; esac
+        cr=$(awk -v n="$s" '
+            $1 == "pitchfork" { u[$2] = $5 / $3 } $1 == n { v[$2] = $5 / $3 }
+            END { for (r in v) if ((r in u) && u[r] > 0) printf "%.4f\n", v[r] / u[r] }' "$BENCH_TMP/results")
+        [ -n "$cr" ] || continue
+        echo
+        echo "$s CPU/request ratio to pitchfork, per run, min / median / max:" \
+            "$(stats "$cr" | awk '{ printf "%.3f / %.3f / %.3f", $1, $2, $3 }')"
     done
     ;;
 esac

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/listener_queue.h"
 #include "core/listeners.h"
 #include "core/shm.h"
 #include "monitor/idle.h"
@@ -178,7 +179,7 @@ test_queue_holds(void)
     ls.n = 1;
     ls.activated = 1;
     if (queued_listener(&ls.l[0], &client) < 0 ||
-        listeners_queue_depth(&ls, &depth) < 0 || depth != 1) {
+        listener_queue_depth(&ls, &depth) < 0 || depth != 1) {
         ok(true, "# SKIP no TCP listener with a queue to read here: %s",
            strerror(errno));
         return;

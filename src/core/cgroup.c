@@ -273,25 +273,36 @@ cgroup_worker_cap(uint64_t limit, uint64_t mold, int workers)
 }
 
 int
-cgroup_process_memory(pid_t pid, uint64_t *rss, uint64_t *uss)
+cgroup_process_memory_pss(pid_t pid, uint64_t *rss, uint64_t *uss,
+                          uint64_t *pss)
 {
     char path[64], line[256];
     unsigned long long kb;
     FILE *f;
 
-    *rss = *uss = 0;
+    *rss = *uss = *pss = 0;
     snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", (long)pid);
     if ((f = fopen(path, "re")) == NULL)
         return -1;
     while (fgets(line, sizeof(line), f) != NULL) {
         if (sscanf(line, "Rss: %llu kB", &kb) == 1)
             *rss += (uint64_t)kb * 1024;
+        else if (sscanf(line, "Pss: %llu kB", &kb) == 1)
+            *pss += (uint64_t)kb * 1024;
         else if (sscanf(line, "Private_Clean: %llu kB", &kb) == 1 ||
                  sscanf(line, "Private_Dirty: %llu kB", &kb) == 1)
             *uss += (uint64_t)kb * 1024;
     }
     (void)fclose(f); /* read only: nothing to lose */
     return 0;
+}
+
+int
+cgroup_process_memory(pid_t pid, uint64_t *rss, uint64_t *uss)
+{
+    uint64_t pss;
+
+    return cgroup_process_memory_pss(pid, rss, uss, &pss);
 }
 
 uint64_t

@@ -66,6 +66,10 @@ uint64_t cgroup_worker_cap(uint64_t limit, uint64_t mold, int workers);
 /* Resident (Rss) and private (Private_Clean + Private_Dirty) bytes of
  * pid from /proc/PID/smaps_rollup.  Returns 0, or -1 with errno when it
  * is unreadable (the process is gone); not logged. */
+/* cgroup_process_memory() and the proportional set size (Pss) too. */
+int cgroup_process_memory_pss(pid_t pid, uint64_t *rss, uint64_t *uss,
+                              uint64_t *pss);
+
 int cgroup_process_memory(pid_t pid, uint64_t *rss, uint64_t *uss);
 
 /* Private memory (Private_Clean + Private_Dirty) of pid in bytes, or 0

@@ -32,6 +32,9 @@ struct listeners {
     struct listener l[LISTENERS_MAX];
     size_t n;
     int activated; /* 1 when the sockets came from systemd */
+    /* The socket systemd passed as "metrics" (FileDescriptorName=), for
+     * the monitor alone; 0 when none (a passed socket is never fd 0). */
+    int metrics_fd;
 };
 
 struct settings;
@@ -42,14 +45,6 @@ struct settings;
  * logging which address failed and why.
  */
 int listeners_open(struct listeners *ls, const struct settings *s);
-
-/*
- * Connections waiting to be accepted, summed over every listener: TCP
- * from TCP_INFO (tcpi_unacked), UNIX from sock_diag (UDIAG_SHOW_RQLEN)
- * through a netlink socket opened and closed within the call.  Returns
- * 0, or -1 with errno when one queue is unknown (logged once).
- */
-int listeners_queue_depth(const struct listeners *ls, unsigned *depth);
 
 /*
  * Whether worker nr waits on l: every worker waits on an address with one

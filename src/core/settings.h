@@ -51,6 +51,7 @@ struct settings {
     int listen_queues;                 /* sockets per TCP address */
     int listen_queues_per_worker;      /* queues a worker waits on; 0: queues
                                         * - 1, at least 1 */
+    char *metrics_listen;              /* loopback HOST:PORT or /path */
     char *config_file;                 /* -c FILE */
     char *working_directory;           /* as named, absolute once settled */
     char *rack_env;                    /* -E, RACK_ENV, RAILS_ENV, APP_ENV */

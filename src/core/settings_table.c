@@ -280,6 +280,18 @@ const struct setting_def settings_table[] = {
                 "default: queues - 1, at least 1)",
     },
     {
+        .name = "metrics_listen",
+        .env = "PITCHFORK_METRICS_LISTEN",
+        .flag = "metrics-listen",
+        .dsl = "metrics_listen",
+        .type = SET_STRING,
+        .offset = F(metrics_listen),
+        .defval = "",
+        .help = "serve Prometheus metrics at /metrics from the monitor on "
+                "a loopback HOST:PORT or a UNIX socket path (default: "
+                "off, unless systemd passes a socket named metrics)",
+    },
+    {
         .name = "config_file",
         .env = "PITCHFORK_CONFIG",
         .short_flag = 'c',

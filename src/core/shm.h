@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/latency.h"
 #include "core/settings.h"
 
 enum shm_state {
@@ -32,6 +33,11 @@ struct shm_slot {
     _Atomic uint64_t requests;    /* requests served */
     _Atomic int64_t deadline_ns;  /* CLOCK_MONOTONIC; 0 = none */
     _Atomic uint64_t memory;      /* private bytes, last reading */
+    _Atomic uint64_t pss;         /* proportional set size, last reading */
+    _Atomic uint32_t listener;    /* index of the listener it accepted on */
+    /* requests by duration (core/latency.h), the worker's alone to add */
+    _Atomic uint64_t latency[LATENCY_BUCKETS];
+    _Atomic uint64_t latency_sum_ns;
 };
 
 /* A slot for each worker number worker_processes allows (0 to

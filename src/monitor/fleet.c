@@ -83,6 +83,7 @@ fleet_spawn_error(struct monitor *m, bool was_ready, int64_t now)
 {
     if (was_ready || m->stopping)
         return;
+    m->counts.spawn_errors++;
     if (++m->spawn_errors >= m->s->max_consecutive_spawn_errors) {
         log_err("%d consecutive spawn errors (max_consecutive_spawn_errors"
                 "): giving up",

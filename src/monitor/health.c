@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "core/cgroup.h"
-#include "core/listeners.h"
+#include "core/listener_queue.h"
 #include "core/log.h"
 #include "monitor/children.h"
 #include "monitor/fleet.h"
@@ -88,13 +88,14 @@ static void
 health_check_worker(struct monitor *m, int nr)
 {
     struct child *w = &m->workers[nr];
-    uint64_t rss, uss;
+    uint64_t rss, uss, pss;
 
     if (w->pid <= 0 || !w->ready || w->stopping || w->killed)
         return;
-    if (cgroup_process_memory(w->pid, &rss, &uss) < 0)
+    if (cgroup_process_memory_pss(w->pid, &rss, &uss, &pss) < 0)
         return; /* exited: the reaper reports it */
     atomic_store(&m->slots[nr].memory, uss);
+    atomic_store(&m->slots[nr].pss, pss);
     if (hs.cap == 0 || uss <= hs.cap)
         return;
     log_event_for(LOGL_WARN, "memory", nr, w->generation,
@@ -104,6 +105,7 @@ health_check_worker(struct monitor *m, int nr)
                   "worker_memory_max %llu: replacing it after its request",
                   nr, (long)w->pid, (unsigned long long)uss,
                   (unsigned long long)hs.cap);
+    m->counts.memory_replacements++;
     children_tell_stop(m, w);
 }
 
@@ -137,7 +139,7 @@ health_status_text(struct monitor *m, char *buf, size_t size)
 
     for (int i = 0; i < m->hiwater; i++)
         requests += atomic_load(&m->slots[i].requests);
-    if (listeners_queue_depth(m->ls, &queue) == 0)
+    if (listener_queue_depth(m->ls, &queue) == 0)
         snprintf(q, sizeof(q), "%u", queue);
     snprintf(buf, size,
              "gen %u · %d/%d workers ready · %llu requests · queue %s%s%s%s",

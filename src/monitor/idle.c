@@ -22,6 +22,7 @@
 #include <stdbool.h>
 
 #include "core/clock.h"
+#include "core/listener_queue.h"
 #include "core/listeners.h"
 #include "core/log.h"
 #include "core/shm.h"
@@ -77,14 +78,14 @@ idle_start(struct monitor *m, int64_t now)
 }
 
 /* Whether a connection waits to be accepted; an unknown queue (logged
- * once by listeners_queue_depth) counts as empty: systemd keeps what
+ * once by listener_queue_depth) counts as empty: systemd keeps what
  * waits there anyway. */
 static bool
 idle_queued(const struct monitor *m)
 {
     unsigned depth = 0;
 
-    return listeners_queue_depth(m->ls, &depth) == 0 && depth > 0;
+    return listener_queue_depth(m->ls, &depth) == 0 && depth > 0;
 }
 
 void

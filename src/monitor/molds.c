@@ -176,6 +176,7 @@ molds_reload(struct monitor *m, int64_t now)
     }
     log_event(LOGL_INFO, "reload", NULL,
               "reloading: booting a new mold from the application on disk");
+    m->counts.reloads++;
     rollout_reload_begin(m);
     if (children_boot(m, &m->next_mold, now) < 0)
         molds_next_failed(m, "could not be forked", now);

@@ -30,6 +30,7 @@
 #include "monitor/fleet.h"
 #include "monitor/health.h"
 #include "monitor/idle.h"
+#include "monitor/metrics.h"
 #include "monitor/molds.h"
 #include "monitor/refork.h"
 #include "monitor/rollout.h"
@@ -186,6 +187,7 @@ monitor_tick(struct monitor *m, int64_t now)
         idle_tick(m, now);
     }
     fleet_tick(m, now);
+    metrics_tick(m, now);
     if (m->watchdog_ns > 0 && now >= m->watchdog_next) {
         m->ops->notify(m, "WATCHDOG=1");
         m->watchdog_next = now + m->watchdog_ns / 2;
@@ -206,6 +208,8 @@ monitor_dispatch(struct monitor *m, const struct epoll_event *ev, int64_t now)
         monitor_mold_message(m, &m->next_mold, now);
     else if (tag == TAG_SERVICE && m->service.ctl_fd >= 0)
         monitor_child_message(m, -1);
+    else if (tag == TAG_METRICS)
+        metrics_event(m, nr, ev->events, now);
     else if (tag == TAG_WORKER && nr < (uint32_t)m->hiwater &&
              m->workers[nr].ctl_fd >= 0)
         monitor_child_message(m, (int)nr);
@@ -287,7 +291,8 @@ monitor_run(const struct settings *s, struct listeners *ls,
     m.epfd = epoll_create1(EPOLL_CLOEXEC);
     if (m.epfd < 0)
         log_syserr("epoll_create1");
-    if (m.slots == NULL || m.epfd < 0 || monitor_signals(&m) < 0)
+    if (m.slots == NULL || m.epfd < 0 || monitor_signals(&m) < 0 ||
+        metrics_open(&m) < 0)
         return 1;
     m.watchdog_ns = (int64_t)sdnotify_watchdog_usec() * 1000;
     m.ops->notify(&m, "STATUS=booting the application");

@@ -23,6 +23,7 @@
 #include "monitor/children.h"
 #include "monitor/health.h"
 #include "monitor/state.h"
+#include "monitor/tally.h"
 
 /* The request count that triggers the refork of generation gen, or 0. */
 static uint64_t
@@ -74,6 +75,7 @@ refork_promote(struct monitor *m, int nr, const char *why, int64_t now)
         atomic_store(&m->slots[nr].generation, w->generation);
         return -1;
     }
+    m->counts.reforks++;
     log_event(LOGL_INFO, "promote",
               LOG_FIELDS(LOG_UINT("NEW_GENERATION", m->next_gen)),
               "promoting worker %d pid %ld to mold of gen %u (%s)", nr,
@@ -102,7 +104,7 @@ refork_release_slot(struct monitor *m)
     if (!m->promoted_slot)
         return;
     /* Its last request counted after the promotion: count it now. */
-    m->requests_retired += atomic_load(&slot->requests);
+    tally_retire(m, m->promoted_nr);
     memset(slot, 0, sizeof(*slot));
     m->promoted_slot = false;
 }

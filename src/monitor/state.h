@@ -3,18 +3,21 @@
  * which they act on the system.
  *
  * The modules, from the bottom up (each calls only those below it):
- * children.c (one child: boot, tell, stop, receive, kill), fleet.c (every
+ * tally.c (counts that outlive a worker), children.c (one child: boot,
+ * tell, stop, receive, kill), fleet.c (every
  * child: shutdown, spawn errors), mold_hooks.c (hook messages to the
  * mold), hard_cap.c (the workers' cgroups and OOM kills), health.c
  * (STATUS=, memory caps), rollout.c (RELOADING=1, READY=1, replacing older
  * workers), service_supervisor.c (the service worker), workers.c (the
  * worker slots and their timeouts), refork.c (promotions), molds.c (the
- * current and the next mold), idle.c (the stop after idle_timeout), and
- * monitor.c, the loop on top.  Below the loop, none reads the clock (the
- * loop passes the time in) or acts on a process, a socket or systemd
- * directly: they go through m->ops, which is system_ops.c in the server
- * and recorders in the unit tests.  (They do read the cgroup files, /proc
- * and socket queue lengths.)
+ * current and the next mold), idle.c (the stop after idle_timeout),
+ * metrics_text.c and metrics.c (the Prometheus endpoint), and monitor.c,
+ * the loop on top.  Below the loop, none reads the clock (the loop passes
+ * the time in) or acts on a process, a socket or systemd directly: they go
+ * through m->ops, which is system_ops.c in the server and recorders in the
+ * unit tests.  (They do read the cgroup files, /proc and socket queue
+ * lengths; and metrics.c, a part of the loop's own I/O, serves its sockets
+ * itself, non-blocking, in the loop's epoll set.)
  *
  * SPDX-License-Identifier: MIT
  */
@@ -26,6 +29,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/latency.h"
 #include "core/mold_boot.h"
 #include "core/settings.h"
 #include "core/shm.h"
@@ -33,6 +37,7 @@
 
 #define REAPED_RING 64
 #define RETIRED_MOLDS 4
+#define MONITOR_METRICS_CONNS 4 /* scrapes answered at once */
 
 /* epoll tags: the high 32 bits of data.u64, the low 32 a worker number */
 enum monitor_tag {
@@ -40,7 +45,8 @@ enum monitor_tag {
     TAG_MOLD,
     TAG_NEXT_MOLD,
     TAG_WORKER,
-    TAG_SERVICE
+    TAG_SERVICE,
+    TAG_METRICS /* metrics.c: nr 0 the listener, 1.. its connections */
 };
 
 struct ctl_msg;
@@ -104,6 +110,18 @@ struct monitor {
                                 * (worker_memory_hard_max; hard_cap.c) */
     int64_t watchdog_ns, watchdog_next;
     int64_t next_second; /* the loop's next once-a-second duties */
+
+    /* tally.c: what /metrics counts since the monitor started */
+    struct {
+        uint64_t requests[SETTINGS_MAX_WORKERS]; /* by retired workers */
+        uint64_t latency[LATENCY_BUCKETS];       /* their histograms */
+        uint64_t latency_sum_ns;
+        uint64_t reforks, reloads, timeouts_soft, timeouts_hard;
+        uint64_t memory_replacements, spawn_errors;
+    } counts;
+    /* metrics.c: the metrics socket [0] and the scrapes being answered,
+     * -1 when unused (a new mold closes them) */
+    int metrics_fds[1 + MONITOR_METRICS_CONNS];
 
     /* fleet.c */
     bool stopping;

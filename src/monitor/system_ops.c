@@ -115,6 +115,9 @@ system_ops_child_reset(struct monitor *m)
     sdnotify_forget();
     /* A child's log writes may block: they block only that child. */
     (void)log_output_nonblocking(false);
+    for (int i = 0; i < 1 + MONITOR_METRICS_CONNS; i++)
+        if (m->metrics_fds[i] >= 0)
+            (void)close(m->metrics_fds[i]);
     fdlimit_restore(); /* the application gets the limit it was given */
 }
 

@@ -28,6 +28,7 @@
 #include "monitor/rollout.h"
 #include "monitor/service_supervisor.h"
 #include "monitor/state.h"
+#include "monitor/tally.h"
 
 /*
  * Spawn requests the mold has not answered yet, at most: each direction of
@@ -144,6 +145,7 @@ workers_soft_timeout(struct monitor *m, int nr, int64_t now)
         now <= dl || w->timeout_logged == dl)
         return;
     w->timeout_logged = dl;
+    m->counts.timeouts_soft++;
     log_event_for(LOGL_WARN, "timeout", nr, w->generation,
                   LOG_FIELDS(LOG_INT("CHILD_PID", w->pid)),
                   "worker %d pid %ld passed its timeout: it exits, or gets "
@@ -174,7 +176,7 @@ workers_reaped(struct monitor *m, int nr, int st, int64_t now)
     mold_hooks_worker_exited(m, nr, w, st);
     children_close(m, w);
     children_clear(w);
-    m->requests_retired += atomic_load(&m->slots[nr].requests);
+    tally_retire(m, nr);
     memset(&m->slots[nr], 0, sizeof(m->slots[nr]));
     fleet_spawn_error(m, was_ready || counted, now);
     workers_request(m, now);
@@ -221,6 +223,7 @@ workers_hard_timeout(struct monitor *m, int nr, int64_t now)
                   (long)w->pid);
     children_kill(m, w, SIGKILL);
     w->killed = true;
+    m->counts.timeouts_hard++;
     mold_hooks_hard_timeout(m, nr, w);
 }
 

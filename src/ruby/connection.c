@@ -283,6 +283,21 @@ connection_respond(struct connection_request *rq)
         rq->result = CONNECTION_EXIT;
 }
 
+/* Answer a parsed head, or refuse a bad one, and report how long it took
+ * from the head to the last byte written. */
+static void
+connection_answer(struct connection_request *rq, enum connection_head h)
+{
+    int64_t start = clock_now_ns();
+
+    if (h == CONNECTION_HEAD_PARSED)
+        connection_respond(rq);
+    else
+        connection_refuse(rq->c);
+    if (rq->o->answered != NULL)
+        rq->o->answered(rq->o->arg, clock_now_ns() - start);
+}
+
 static VALUE
 connection_request_body(VALUE arg)
 {
@@ -302,8 +317,8 @@ connection_request_body(VALUE arg)
         h == CONNECTION_HEAD_TIMEOUT)
         connection_head_done(rq->o);
     switch (h) {
-    case CONNECTION_HEAD_PARSED: connection_respond(rq); break;
-    case CONNECTION_HEAD_BAD: connection_refuse(c); break;
+    case CONNECTION_HEAD_PARSED:
+    case CONNECTION_HEAD_BAD: connection_answer(rq, h); break;
     case CONNECTION_HEAD_TIMEOUT:
         if (c->len == 0)
             rq->result = CONNECTION_SILENT;

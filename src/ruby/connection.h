@@ -70,6 +70,9 @@ struct connection_opts {
      * monitor and the soft timeout read it; it only moves earlier once,
      * when the head is in. */
     void (*slot_deadline)(void *arg, int64_t deadline_ns);
+    /* A head was answered (the app's response, or a refusal), ns
+     * nanoseconds after it was parsed: the request duration histogram. */
+    void (*answered)(void *arg, int64_t ns);
     void *arg;
 };
 

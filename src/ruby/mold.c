@@ -432,9 +432,13 @@ mold_worker(struct mold *m)
     default: break;
     }
     ready.pid = getpid();
+    /* Counts first: the monitor reads a slot once it shows our pid. */
+    atomic_store(&w.slot->requests, 0);
+    for (int b = 0; b < LATENCY_BUCKETS; b++)
+        atomic_store(&w.slot->latency[b], 0);
+    atomic_store(&w.slot->latency_sum_ns, 0);
     atomic_store(&w.slot->pid, ready.pid);
     atomic_store(&w.slot->generation, m->generation);
-    atomic_store(&w.slot->requests, 0);
     atomic_store(&w.slot->deadline_ns, 0);
     if (control_send(w.ctl_fd, &ready, NULL, 0) < 0) {
         log_syserr("report ready to the monitor");

@@ -35,6 +35,7 @@
 
 #include "core/child_signals.h"
 #include "core/control.h"
+#include "core/latency.h"
 #include "core/listeners.h"
 #include "core/log.h"
 #include "core/proctitle.h"
@@ -299,6 +300,15 @@ worker_slot_deadline(void *arg, int64_t deadline_ns)
         atomic_store(&w->slot->deadline_ns, deadline_ns);
 }
 
+/* connection_opts.answered: the request duration histogram of the slot. */
+static void
+worker_answered(void *arg, int64_t ns)
+{
+    struct worker *w = arg;
+
+    latency_record(w->slot, ns);
+}
+
 static enum connection_result
 worker_serve(struct worker *w, struct worker_state *ws, struct rack_conn *c)
 {
@@ -308,12 +318,16 @@ worker_serve(struct worker *w, struct worker_state *ws, struct rack_conn *c)
         .header_timeout = w->settings->header_timeout,
         .timeout = w->settings->timeout,
         .slot_deadline = worker_slot_deadline,
+        .answered = worker_answered,
         .arg = w,
     };
     enum connection_result r;
 
     pfruby_asan_landed(); /* forget the last request's unwinding */
     /* The deadline is connection_serve's to set, before any wait. */
+    if (w->slot != NULL)
+        atomic_store_explicit(&w->slot->listener, (uint32_t)c->listener_index,
+                              memory_order_relaxed);
     worker_slot_state(w, SHM_BUSY, 0);
     r = connection_serve(c, &ws->cb, &o);
     if (w->slot != NULL && r != CONNECTION_SILENT)
