@@ -12,6 +12,7 @@
 # SPDX-License-Identifier: MIT
 . "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib-server.sh"
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib-gems.sh"
 
 command -v gem >/dev/null 2>&1 || skip_all "gem not found"
 command -v bundle >/dev/null 2>&1 || skip_all "bundle not found (Debian: bundler)"
@@ -32,25 +33,6 @@ export BUNDLE_USER_HOME="$TMPD/bundle-home" BUNDLE_USER_CONFIG="$TMPD/bundle-con
 unset BUNDLE_GEMFILE BUNDLE_WITHOUT BUNDLE_PATH BUNDLE_DEPLOYMENT BUNDLE_FROZEN
 unset RUBYOPT
 
-# gem_build NAME VERSION DIR: DIR/NAME-VERSION.gem of every file under
-# DIR/lib; gem_install NAME VERSION DIR installs it in GEM_HOME.
-gem_build() {
-    cat >"$3/$1.gemspec" <<EOF
-Gem::Specification.new do |s|
-  s.name = "$1"
-  s.version = "$2"
-  s.summary = "a throw-away gem of the pitchfork tests"
-  s.authors = ["pitchfork tests"]
-  s.license = "MIT"
-  s.files = Dir.glob("lib/**/*")
-end
-EOF
-    (cd "$3" && gem build "$1.gemspec" >/dev/null 2>&1)
-}
-gem_install() {
-    gem_build "$@" && gem install --local --no-document \
-        --ignore-dependencies "$3/$1-$2.gem" >/dev/null 2>&1
-}
 mkdir -p "$TMPD/src/rack"
 cp -R "$SYSTEM_RACK_DIR/lib" "$TMPD/src/rack/" &&
     sed -i "s/RELEASE = \"[^\"]*\"/RELEASE = \"$PINNED\"/" \

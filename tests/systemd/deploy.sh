@@ -15,49 +15,16 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 . "$top_srcdir/tests/tap.sh"
-
-SDCT=${SDCT:-$top_srcdir/tests/systemd/sdct}
-[ -x "$SDCT" ] || skip_all "sdct not found at $SDCT"
-command -v systemd-nspawn >/dev/null 2>&1 ||
-    skip_all "systemd-nspawn not found (Debian package systemd-container)"
-command -v nsenter >/dev/null 2>&1 || skip_all "nsenter not found"
-[ "$(id -u)" = 0 ] || skip_all "booting a container needs root"
+. "$top_srcdir/tests/systemd/lib-container.sh"
+. "$top_srcdir/tests/lib-gems.sh"
 command -v gem >/dev/null 2>&1 || skip_all "gem not found"
 command -v bundle >/dev/null 2>&1 || skip_all "bundle not found (Debian: bundler)"
 command -v dbus-daemon >/dev/null 2>&1 ||
     skip_all "dbus-daemon not found (Debian package dbus): no system bus in the container"
-prefix=$(sed -n 's/^prefix = //p' "$top_builddir/Makefile")
-case "$prefix" in
-/usr | /usr/local) ;;
-*) skip_all "prefix $prefix is not /usr or /usr/local: systemd would not see the units" ;;
-esac
+ct_prefix
 plan 13
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/pfdeploy.XXXXXX") || exit 1
-N=pfdeploy$$
-BOOTED=""
-cleanup() {
-    [ -z "$BOOTED" ] || SDCT_FAST_STOP=1 "$SDCT" stop "$N" >/dev/null 2>&1
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-in_ct() { timeout 30 "$SDCT" exec "$N" "$@"; }
-msgs() { in_ct journalctl -b --no-pager -o cat "$@" 2>/dev/null; }
-has_msg() { u=$1; shift; msgs -u "$u" | grep -E -q -- "$*"; }
-# wait_for CMD...: retry CMD for at most 30 s
-wait_for() {
-    i=0
-    while ! "$@" >/dev/null 2>&1; do
-        i=$((i + 1))
-        [ "$i" -lt 150 ] || return 1
-        sleep 0.2
-    done
-}
-dump() {
-    diag "$(in_ct journalctl -b --no-pager -n 60 -u 'pitchfork@*' -u dbus 2>&1)"
-}
+ct_setup pfdeploy
 # body INSTANCE: the answer of pitchfork@INSTANCE
 body() {
     in_ct curl -sS -m 10 --unix-socket "/run/pitchfork/$1.sock" http://localhost/
@@ -76,22 +43,9 @@ unset BUNDLE_GEMFILE BUNDLE_WITHOUT BUNDLE_PATH BUNDLE_DEPLOYMENT BUNDLE_FROZEN
 unset RUBYOPT
 # greet VERSION: build and install the gem greet at VERSION in GEM_HOME
 greet() {
-    d=$T/src/greet-$1
-    mkdir -p "$d/lib"
-    echo "module Greet; VERSION = \"$1\"; end" >"$d/lib/greet.rb"
-    cat >"$d/greet.gemspec" <<EOF
-Gem::Specification.new do |s|
-  s.name = "greet"
-  s.version = "$1"
-  s.summary = "a throw-away gem of the pitchfork tests"
-  s.authors = ["pitchfork tests"]
-  s.license = "MIT"
-  s.files = Dir.glob("lib/**/*")
-end
-EOF
-    (cd "$d" && gem build greet.gemspec >/dev/null 2>&1) &&
-        gem install --local --no-document --ignore-dependencies \
-            "$d/greet-$1.gem" >/dev/null 2>&1
+    mkdir -p "$T/src/greet-$1/lib"
+    echo "module Greet; VERSION = \"$1\"; end" >"$T/src/greet-$1/lib/greet.rb"
+    gem_install greet "$1" "$T/src/greet-$1"
 }
 # release N VERSION: /srv/app/releases/N, locked to greet VERSION
 release() {
@@ -111,17 +65,7 @@ greet 1.0.0 && greet 2.0.0 && release 1 1.0.0 && release 2 2.0.0 &&
 ok $? "greet 1.0.0 and 2.0.0 built; releases/1 and releases/2 lock them; current -> releases/1"
 
 # ---- boot: this build over its prefix, the releases and gems as /srv ------
-env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top_builddir" install \
-    DESTDIR="$T/inst" >"$T/install.log" 2>&1 ||
-    { diag "$(tail -20 "$T/install.log")"; echo "Bail out! make install"; exit 1; }
-if ! SDCT_FAST_STOP=1 "$SDCT" boot "$N" host --private-network \
-    --overlay-ro="$prefix:$T/inst$prefix:$prefix" \
-    --bind-ro="$T/srv:/srv" >"$T/boot.log" 2>&1; then
-    diag "$(tail -20 "$T/boot.log")"
-    echo "Bail out! the container did not boot"
-    exit 1
-fi
-BOOTED=1
+ct_boot --bind-ro="$T/srv:/srv"
 
 # The drop-ins a user writes: the symlink as the working directory
 # (and for DynamicUser=, in the environment too); the gems' directory
@@ -134,11 +78,7 @@ printf "[Service]\nWorkingDirectory=/srv/app/current\nEnvironment=PITCHFORK_WORK
 printf "[Service]\nEnvironment=PITCHFORK_WORKING_DIRECTORY=/srv/app/current\n" >$d/pitchfork@app.service.d/workdir.conf
 printf "[Service]\nDynamicUser=no\nUser=nobody\nGroup=nogroup\n" >$d/pitchfork@web.service.d/user.conf
 systemctl daemon-reload' sh "/srv/gems:$SYSTEM_GEM_PATH"
-if [ -n "$(sed -n 's/^SANITIZER_CFLAGS = //p' "$top_builddir/Makefile")" ]; then
-    in_ct sh -c 'd=/etc/systemd/system/pitchfork@.service.d
-        mkdir -p $d && printf "[Service]\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n" >$d/asan.conf &&
-        systemctl daemon-reload'
-fi
+ct_sanitizer_dropin
 in_ct systemctl start dbus.socket >/dev/null 2>&1
 is "$(in_ct systemctl is-active dbus.socket)" active "the container has a system bus"
 
@@ -196,5 +136,5 @@ wait_for has_msg pitchfork@web 'reload done: every worker is gen 1'
 only_body web "release 2 greet 2.0.0"
 ok $? "systemctl reload pitchfork@web: release 2 with greet 2.0.0 too"
 
-[ "$tap_failed" = 0 ] || dump
+[ "$tap_failed" = 0 ] || dump -u dbus
 done_testing

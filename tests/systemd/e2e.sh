@@ -12,74 +12,20 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 . "$top_srcdir/tests/tap.sh"
-
-SDCT=${SDCT:-$top_srcdir/tests/systemd/sdct}
-[ -x "$SDCT" ] || skip_all "sdct not found at $SDCT"
-command -v systemd-nspawn >/dev/null 2>&1 ||
-    skip_all "systemd-nspawn not found (Debian package systemd-container)"
-command -v nsenter >/dev/null 2>&1 || skip_all "nsenter not found"
-[ "$(id -u)" = 0 ] || skip_all "booting a container needs root"
-# The container overlays the build's prefix on its own: only a prefix
-# under /usr holds units a booted systemd reads (make distcheck installs
-# into a scratch prefix).
-prefix=$(sed -n 's/^prefix = //p' "$top_builddir/Makefile")
-case "$prefix" in
-/usr | /usr/local) ;;
-*) skip_all "prefix $prefix is not /usr or /usr/local: systemd would not see the units" ;;
-esac
+. "$top_srcdir/tests/systemd/lib-container.sh"
+ct_prefix
 plan 30
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/pfe2e.XXXXXX") || exit 1
-N=pfe2e$$
-BOOTED=""
-cleanup() {
-    [ -z "$BOOTED" ] || SDCT_FAST_STOP=1 "$SDCT" stop "$N" >/dev/null 2>&1
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-in_ct() { timeout 30 "$SDCT" exec "$N" "$@"; }
-# journal MATCH...: the service's journal entries, verbose
-journal() { in_ct journalctl -b --no-pager -o verbose "$@" 2>/dev/null; }
-msgs() { in_ct journalctl -b --no-pager -o cat "$@" 2>/dev/null; }
+ct_setup pfe2e
 # journal_has REGEX MATCH...: a verbose entry matching MATCH has REGEX
 journal_has() { re=$1; shift; journal "$@" | grep -E -q -- "$re"; }
-# wait_for CMD...: retry CMD for at most 30 s
-wait_for() {
-    i=0
-    while ! "$@" >/dev/null 2>&1; do
-        i=$((i + 1))
-        [ "$i" -lt 150 ] || return 1
-        sleep 0.2
-    done
-}
-has_msg() { u=$1; shift; msgs -u "$u" | grep -E -q -- "$*"; }
-# status_has UNIT REGEX: its StatusText matches
-status_has() { in_ct systemctl show -P StatusText "$1" | grep -E -q -- "$2"; }
-# prop_is UNIT PROPERTY VALUE / prop_not UNIT PROPERTY VALUE
-prop_is() { [ "$(in_ct systemctl show -P "$2" "$1")" = "$3" ]; }
+# prop_not UNIT PROPERTY VALUE: the property is not VALUE
 prop_not() { ! prop_is "$@"; }
-dump() {
-    diag "$(in_ct journalctl -b --no-pager -n 60 -u 'pitchfork@*' 2>&1)"
-}
 
-# Install into $T, as a package would, with the build's prefix.
-env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top_builddir" install \
-    DESTDIR="$T/inst" >"$T/install.log" 2>&1 ||
-    { diag "$(tail -20 "$T/install.log")"; echo "Bail out! make install"; exit 1; }
-
-# Boot: the host's /usr read-only, this build over its prefix, the
-# example application as /srv/app and the test application as /srv/mem.
-if ! SDCT_FAST_STOP=1 "$SDCT" boot "$N" host --private-network \
-    --overlay-ro="$prefix:$T/inst$prefix:$prefix" \
-    --bind-ro="$top_srcdir/examples/hello:/srv/app" \
-    --bind-ro="$top_srcdir/tests/systemd/app:/srv/mem" >"$T/boot.log" 2>&1; then
-    diag "$(tail -20 "$T/boot.log")"
-    echo "Bail out! the container did not boot"
-    exit 1
-fi
-BOOTED=1
+# Boot with the example application as /srv/app and the test application
+# as /srv/mem.
+ct_boot --bind-ro="$top_srcdir/examples/hello:/srv/app" \
+    --bind-ro="$top_srcdir/tests/systemd/app:/srv/mem"
 diag "$(cat "$T/boot.log")"
 # The container sees only $prefix of the install: the units must be there.
 case "$(find "$T/inst" -name 'pitchfork@.service')" in
@@ -116,13 +62,7 @@ printf "[Service]\nMemoryMax=256M\n" >$d/pitchfork@mem.service.d/test.conf
 mkdir -p /etc/pitchfork
 printf "PITCHFORK_WORKERS=2\nPITCHFORK_WORKER_MEMORY_MAX=auto\nRACK_ENV=production\n" >/etc/pitchfork/mem.conf
 systemctl daemon-reload' sh "$no_tcp"
-# A sanitizer build: LeakSanitizer stops the world with ptrace, which the
-# unit's SystemCallFilter= forbids, so its exit-time check would spin.
-if [ -n "$(sed -n 's/^SANITIZER_CFLAGS = //p' "$top_builddir/Makefile")" ]; then
-    in_ct sh -c 'd=/etc/systemd/system/pitchfork@.service.d
-        mkdir -p $d && printf "[Service]\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n" >$d/asan.conf &&
-        systemctl daemon-reload'
-fi
+ct_sanitizer_dropin
 
 # ---- pitchfork@app: socket activation, status, journal, watchdog ----------
 # The README's deploy commands, as a user types them; the files they

@@ -13,43 +13,12 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 . "$top_srcdir/tests/tap.sh"
-
-SDCT=${SDCT:-$top_srcdir/tests/systemd/sdct}
-[ -x "$SDCT" ] || skip_all "sdct not found at $SDCT"
-command -v systemd-nspawn >/dev/null 2>&1 ||
-    skip_all "systemd-nspawn not found (Debian package systemd-container)"
-command -v nsenter >/dev/null 2>&1 || skip_all "nsenter not found"
-[ "$(id -u)" = 0 ] || skip_all "booting a container needs root"
-# Only a prefix under /usr holds units a booted systemd reads.
-prefix=$(sed -n 's/^prefix = //p' "$top_builddir/Makefile")
-case "$prefix" in
-/usr | /usr/local) ;;
-*) skip_all "prefix $prefix is not /usr or /usr/local: systemd would not see the units" ;;
-esac
+. "$top_srcdir/tests/systemd/lib-container.sh"
+CT_DUMP_LINES=80
+ct_prefix
 plan 17
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/pfidle.XXXXXX") || exit 1
-N=pfidle$$
-BOOTED=""
-cleanup() {
-    [ -z "$BOOTED" ] || SDCT_FAST_STOP=1 "$SDCT" stop "$N" >/dev/null 2>&1
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-in_ct() { timeout 30 "$SDCT" exec "$N" "$@"; }
-# wait_for CMD...: retry CMD for at most 30 s
-wait_for() {
-    i=0
-    while ! "$@" >/dev/null 2>&1; do
-        i=$((i + 1))
-        [ "$i" -lt 150 ] || return 1
-        sleep 0.2
-    done
-}
-# prop_is UNIT PROPERTY VALUE
-prop_is() { [ "$(in_ct systemctl show -P "$2" "$1")" = "$3" ]; }
+ct_setup pfidle
 # idle_exits: the service's idle-exit journal entries
 idle_exits() {
     in_ct journalctl -b --no-pager -o verbose -u pitchfork@app \
@@ -60,22 +29,9 @@ get() {
     in_ct curl -sS -m 20 -w '%{http_code}' --unix-socket /run/pitchfork/app.sock \
         http://localhost/
 }
-dump() {
-    diag "$(in_ct journalctl -b --no-pager -n 80 -u 'pitchfork@*' 2>&1)"
-}
 
-env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top_builddir" install \
-    DESTDIR="$T/inst" >"$T/install.log" 2>&1 ||
-    { diag "$(tail -20 "$T/install.log")"; echo "Bail out! make install"; exit 1; }
-if ! SDCT_FAST_STOP=1 "$SDCT" boot "$N" host --private-network \
-    --overlay-ro="$prefix:$T/inst$prefix:$prefix" \
-    --bind-ro="$top_srcdir/examples/hello:/srv/app" \
-    --bind-ro="$top_srcdir/examples/hello:/srv/hold" >"$T/boot.log" 2>&1; then
-    diag "$(tail -20 "$T/boot.log")"
-    echo "Bail out! the container did not boot"
-    exit 1
-fi
-BOOTED=1
+ct_boot --bind-ro="$top_srcdir/examples/hello:/srv/app" \
+    --bind-ro="$top_srcdir/examples/hello:/srv/hold"
 # hold: each worker's exit waits (at most 20 s) for the file "go" in
 # the service's RuntimeDirectory=.
 in_ct sh -c 'mkdir -p /etc/pitchfork &&
@@ -83,12 +39,7 @@ in_ct sh -c 'mkdir -p /etc/pitchfork &&
     printf "PITCHFORK_IDLE_TIMEOUT=1\nPITCHFORK_WORKERS=1\nPITCHFORK_CONFIG=/etc/pitchfork/hold.rb\n" >/etc/pitchfork/hold.conf &&
     printf "before_worker_exit do |_s, _w|\n  200.times { break if File.exist?(\"/run/pitchfork/hold/go\"); sleep 0.1 }\nend\n" >/etc/pitchfork/hold.rb &&
     systemctl daemon-reload'
-# A sanitizer build: LeakSanitizer needs ptrace, which the unit forbids.
-if [ -n "$(sed -n 's/^SANITIZER_CFLAGS = //p' "$top_builddir/Makefile")" ]; then
-    in_ct sh -c 'd=/etc/systemd/system/pitchfork@.service.d
-        mkdir -p $d && printf "[Service]\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n" >$d/asan.conf &&
-        systemctl daemon-reload'
-fi
+ct_sanitizer_dropin
 
 in_ct systemctl start pitchfork@app.socket
 is "$(in_ct systemctl is-active pitchfork@app.socket pitchfork@app | tr '\n' ' ')" \

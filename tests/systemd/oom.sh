@@ -13,63 +13,20 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 . "$top_srcdir/tests/tap.sh"
-
-SDCT=${SDCT:-$top_srcdir/tests/systemd/sdct}
-[ -x "$SDCT" ] || skip_all "sdct not found at $SDCT"
-command -v systemd-nspawn >/dev/null 2>&1 ||
-    skip_all "systemd-nspawn not found (Debian package systemd-container)"
-command -v nsenter >/dev/null 2>&1 || skip_all "nsenter not found"
-[ "$(id -u)" = 0 ] || skip_all "booting a container needs root"
-prefix=$(sed -n 's/^prefix = //p' "$top_builddir/Makefile")
-case "$prefix" in
-/usr | /usr/local) ;;
-*) skip_all "prefix $prefix is not /usr or /usr/local: systemd would not see the units" ;;
-esac
+. "$top_srcdir/tests/systemd/lib-container.sh"
+CT_TIMEOUT=60
+ct_prefix
 plan 13
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/pfoom.XXXXXX") || exit 1
-N=pfoom$$
-BOOTED=""
-cleanup() {
-    [ -z "$BOOTED" ] || SDCT_FAST_STOP=1 "$SDCT" stop "$N" >/dev/null 2>&1
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-in_ct() { timeout 60 "$SDCT" exec "$N" "$@"; }
-journal() { in_ct journalctl -b --no-pager -o verbose "$@" 2>/dev/null; }
-msgs() { in_ct journalctl -b --no-pager -o cat "$@" 2>/dev/null; }
-# wait_for CMD...: retry CMD for at most 30 s
-wait_for() {
-    i=0
-    while ! "$@" >/dev/null 2>&1; do
-        i=$((i + 1))
-        [ "$i" -lt 150 ] || return 1
-        sleep 0.2
-    done
-}
-has_msg() { msgs -u pitchfork@oom | grep -E -q -- "$*"; }
-status_has() { in_ct systemctl show -P StatusText pitchfork@oom | grep -E -q -- "$1"; }
+ct_setup pfoom
 # ocurl PATH CURL-ARGS...: a request to the service on its UNIX socket
 ocurl() {
     p=$1
     shift
     in_ct curl -m 30 --unix-socket /run/pitchfork/oom.sock "$@" "http://localhost$p"
 }
-dump() { diag "$(in_ct journalctl -b --no-pager -n 60 -u 'pitchfork@*' 2>&1)"; }
 
-env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top_builddir" install \
-    DESTDIR="$T/inst" >"$T/install.log" 2>&1 ||
-    { diag "$(tail -20 "$T/install.log")"; echo "Bail out! make install"; exit 1; }
-if ! SDCT_FAST_STOP=1 "$SDCT" boot "$N" host --private-network \
-    --overlay-ro="$prefix:$T/inst$prefix:$prefix" \
-    --bind-ro="$top_srcdir/tests/systemd/app:/srv/oom" >"$T/boot.log" 2>&1; then
-    diag "$(tail -20 "$T/boot.log")"
-    echo "Bail out! the container did not boot"
-    exit 1
-fi
-BOOTED=1
+ct_boot --bind-ro="$top_srcdir/tests/systemd/app:/srv/oom"
 
 # The drop-in pitchfork@.service(8) gives for worker_memory_hard_max, as
 # root (see above), two workers with a 96 MiB hard cap each.
@@ -81,8 +38,8 @@ mkdir -p /etc/pitchfork
 printf "PITCHFORK_WORKERS=2\nPITCHFORK_WORKER_MEMORY_HARD_MAX=96M\nRACK_ENV=production\n" >/etc/pitchfork/oom.conf
 systemctl daemon-reload'
 in_ct systemctl start pitchfork@oom
-wait_for status_has '2/2 workers ready'
-has_msg '^worker_memory_hard_max: each worker in its own cgroup \(v[12]\) with a memory limit of 100663296 bytes$'
+wait_for status_has pitchfork@oom '2/2 workers ready'
+has_msg pitchfork@oom '^worker_memory_hard_max: each worker in its own cgroup \(v[12]\) with a memory limit of 100663296 bytes$'
 ok $? "the hard cap is set up at boot: 96M a worker"
 
 # Where the workers are: their own cgroups, with the limit.
@@ -96,7 +53,7 @@ ok $r "each worker is in its own cgroup: $(echo "$pids" | tr '\n' ' ')"
 # One worker sleeps in a request while the other grows past its cap.
 ocurl "/sleep?s=3" -sS -o /tmp/slow.out &
 slow=$!
-wait_for has_msg '^sleep-start$'
+wait_for has_msg pitchfork@oom '^sleep-start$'
 ocurl "/grow?mb=300" -sS -o /tmp/grow.out 2>"$T/grow.err"
 rc=$?
 diag "the client of the runaway request: curl exit $rc, $(cat "$T/grow.err")"
@@ -114,17 +71,17 @@ ok "$(printf '%s\n' "$v" | grep -q 'PITCHFORK_WORKER=[01]$' &&
     printf '%s\n' "$v" | grep -q 'PITCHFORK_MEMORY_HARD_MAX=100663296$' &&
     printf '%s\n' "$v" | grep -q 'PITCHFORK_OOM_KILLS=1$'; echo $?)" \
     "PITCHFORK_EVENT=oom with PITCHFORK_WORKER, _GENERATION, _MEMORY_HARD_MAX, _OOM_KILLS"
-has_msg 'worker [01] pid [0-9]+ \(gen 0\) was killed by the kernel at worker_memory_hard_max 100663296 bytes: replacing it$'
+has_msg pitchfork@oom 'worker [01] pid [0-9]+ \(gen 0\) was killed by the kernel at worker_memory_hard_max 100663296 bytes: replacing it$'
 ok $? "its message names the worker, its generation and the limit"
-has_msg 'worker [01] pid [0-9]+ \(gen 0\) killed by signal 9 \(Killed\)$'
+has_msg pitchfork@oom 'worker [01] pid [0-9]+ \(gen 0\) killed by signal 9 \(Killed\)$'
 ok $? "the worker's exit: SIGKILL"
-wait_for status_has '2/2 workers ready'
+wait_for status_has pitchfork@oom '2/2 workers ready'
 ok $? "the worker is replaced: 2/2 workers ready"
 is "$(ocurl "/grow?mb=10" -sS)" "grew 10 MiB" "and the service serves"
 
 # A refork: the promoted worker, now the mold, leaves its worker cgroup.
 in_ct systemctl kill -s USR2 --kill-whom=main pitchfork@oom
-wait_for has_msg 'refork done: every worker is gen 1'
+wait_for has_msg pitchfork@oom 'refork done: every worker is gen 1'
 ok $? "systemctl kill -s USR2: a refork to gen 1"
 mold=$(in_ct sh -c 'grep -E "memory:|^0::" /proc/$(pgrep -f "pitchfork \(gen:1\) mold")/cgroup | head -1')
 case "$mold" in
