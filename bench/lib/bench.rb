@@ -202,7 +202,8 @@ module Bench
       return nil
     end
     log "upstream pitchfork: bundle install into #{path}"
-    out = IO.popen(env, ["timeout", "300", "bundle", "install"], err: [:child, :out], &:read)
+    out = IO.popen(env, ["timeout", ENV.fetch("BENCH_BUNDLE_TIMEOUT", "300"), "bundle", "install"],
+                   err: [:child, :out], &:read)
     unless $?.success?
       @upstream_why = "bundle install failed: #{out.lines.last(3).join(' ').strip}"
       return nil
