@@ -65,6 +65,25 @@ module Bench
               .sum { |_, _, f| f[11].to_i + f[12].to_i + f[13].to_i + f[14].to_i } / CLK_TCK.to_f
   end
 
+  # Waits until the tree of root has kept the same processes for quiet
+  # seconds (a refork or reload rollout is over), at most timeout.
+  def self.settle(root, quiet, timeout = 60)
+    deadline = mono + timeout
+    last = tree_pids(root).sort
+    since = mono
+    while mono < deadline
+      sleep 0.1
+      now = tree_pids(root).sort
+      if now != last
+        last = now
+        since = mono
+      elsif mono - since >= quiet
+        return true
+      end
+    end
+    false
+  end
+
   def self.pss_kib(pid)
     File.read("/proc/#{pid}/smaps_rollup")[/^Pss:\s+(\d+)/, 1].to_i
   rescue SystemCallError
