@@ -166,6 +166,16 @@ module Bench
     @started.delete(pid)
   end
 
+  # Runs cmd to its end as a process of ours (killed at exit like the
+  # servers), its output in a file; returns [success, output].
+  def self.run(env, cmd, chdir: TOP)
+    @runs = (@runs || 0) + 1
+    out = File.join(@tmp, "run-#{@runs}.out")
+    pid = spawn(env, cmd, out, chdir: chdir)
+    wait(pid)
+    [$?.success?, File.read(out)]
+  end
+
   def self.cleanup
     @started.dup.each { |p| stop(p) }
     if @keep
@@ -194,10 +204,9 @@ module Bench
 
   # wrk closed loop: { requests:, rps:, errors: }.
   def self.wrk(port, path, seconds, threads: 2, connections: 8, extra: [])
-    out = IO.popen(["timeout", (seconds + 60).to_s, "wrk", "-t#{threads}",
-                    "-c#{connections}", "-d#{seconds}s", *extra,
-                    "-H", "Connection: close",
-                    "http://127.0.0.1:#{port}#{path}"], err: [:child, :out], &:read)
+    _, out = run({}, ["timeout", (seconds + 60).to_s, "wrk", "-t#{threads}",
+                      "-c#{connections}", "-d#{seconds}s", *extra,
+                      "-H", "Connection: close", "http://127.0.0.1:#{port}#{path}"])
     { requests: out[/(\d+) requests in/, 1].to_i,
       rps: out[/^Requests\/sec:\s+([\d.]+)/, 1].to_f,
       errors: out.lines.grep(/Socket errors|Non-2xx/).map(&:strip).join("; "),
@@ -221,9 +230,8 @@ module Bench
       return nil
     end
     log "upstream pitchfork: bundle install into #{path}"
-    out = IO.popen(env, ["timeout", ENV.fetch("BENCH_BUNDLE_TIMEOUT", "300"), "bundle", "install"],
-                   err: [:child, :out], &:read)
-    unless $?.success?
+    ok, out = run(env, ["timeout", ENV.fetch("BENCH_BUNDLE_TIMEOUT", "300"), "bundle", "install"])
+    unless ok
       @upstream_why = "bundle install failed: #{out.lines.last(3).join(' ').strip}"
       return nil
     end
