@@ -8,12 +8,16 @@
 # --endpoints.
 #
 # Usage: ruby bench/rate.rb --port P --rate R --seconds S --out FILE
-#            [--endpoints N] [--threads T] [--timeout SECONDS] PATH...
+#            [--endpoints N] [--threads T] [--timeout SECONDS]
+#            [--start MONOTONIC] PATH...
 # Writes one line per request to FILE, in the order they completed:
 #   scheduled  latency_ms  status  path
 # where scheduled is CLOCK_MONOTONIC seconds (system-wide on Linux, so
 # the caller can place its own events, such as a signal, on the same
-# clock) and status is the HTTP status or the name of the error.  Prints
+# clock) and status is the HTTP status or the name of the error.
+# --start schedules the first request at that CLOCK_MONOTONIC time (by
+# default as soon as the client is up), so that the caller can send a
+# signal exactly then.  Prints
 # "sent N late M" at the end: M requests began more than 10 ms after
 # their scheduled time because every client thread was busy.
 # SPDX-License-Identifier: MIT
@@ -30,6 +34,7 @@ OptionParser.new do |o|
   o.on("--threads T", Integer) { |v| opts[:threads] = v }
   o.on("--timeout S", Float) { |v| opts[:timeout] = v }
   o.on("--seed N", Integer) { |v| opts[:seed] = v }
+  o.on("--start T", Float) { |v| opts[:start] = v }
 end.parse!
 paths = ARGV.empty? ? ["/"] : ARGV
 abort "usage: rate.rb --port P --rate R --seconds S --out FILE [PATH...]" unless
@@ -62,7 +67,7 @@ plan = Array.new(count) do
   path = paths[rng.rand(paths.size)]
   path.include?("%d") ? format(path, rng.rand(opts[:endpoints])) : path
 end
-start = mono + 0.05
+start = opts[:start] || mono + 0.05
 nexti = 0
 late = 0
 lock = Mutex.new
