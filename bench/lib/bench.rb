@@ -385,6 +385,8 @@ module Bench
     v = {}
     v["pitchfork"] = pitchfork ? IO.popen([pitchfork, "--version"], err: [:child, :out], &:read).lines.first.to_s.strip : "not built"
     v["upstream pitchfork"] = upstream_env ? upstream_version : "not run: #{upstream_why}"
+    lock = File.read(File.join(TOP, "bench/Gemfile.lock")) rescue ""
+    v["rack of upstream pitchfork's bundle"] = lock[/^    rack \(([^)]+)\)/, 1] || "?"
     v["unicorn"] = (IO.popen(%w[unicorn -v], err: [:child, :out], &:read).lines.first.to_s.strip rescue "not installed")
     v["puma"] = (IO.popen(%w[puma -V], err: [:child, :out], &:read).lines.first.to_s.strip rescue "not installed")
     ngx = File.executable?("/usr/sbin/nginx") ? "/usr/sbin/nginx" : "nginx"
