@@ -21,8 +21,11 @@ static size_t title_len;
 
 /* The moved environment: n strings, NULL, then the same n pointers
  * again, so that strings unsetenv() drops from environ (LISTEN_* after
- * socket activation) stay owned here rather than leak. */
-static char **moved_environ;
+ * socket activation) stay owned here rather than leak.  volatile: it is
+ * never read, and an optimizer would drop the store, and with it the
+ * only reference LeakSanitizer can see once setenv() (PWD) replaces
+ * environ. */
+static char **volatile moved_environ;
 
 /* Free the strings v[0..n) and the vector v (a copy that failed). */
 static void
