@@ -85,6 +85,7 @@ stop_server
 printf 'timeout 1\nheader_timeout 2\n' >"$TMPD/slow.rb"
 port=$(free_port)
 start_server "127.0.0.1:$port" -w 2 -c "$TMPD/slow.rb" "$APPS/env.ru"
+wait_for all_gen 0 3 # both workers up before their pids are taken
 workers=$(worker_pids | sort | tr '\n' ' ')
 rm -f "$TMPD/slow.stop"
 timeout "$((TIMEOUT * 4))" ruby "$CLIENTS" slow "127.0.0.1:$port" 100 \
