@@ -144,6 +144,8 @@ stop_server() {
 #   titles                          one line per server child: its cmdline
 #   gen_count GEN                   children whose title says (gen:GEN)
 #   all_gen GEN N                   exactly N children, all of gen GEN
+#   stalled_notify PATH             a datagram socket at PATH that nobody
+#                                   reads (a stalled NOTIFY_SOCKET)
 #   start_loop [PATH] / stop_loop   a background client loop, running
 #                                   once start_loop returns; stop_loop
 #                                   prints "OK FAILED"
@@ -163,6 +165,16 @@ all_gen() {
     [ "$(printf '%s\n' "$t" | grep -c "(gen:$1) ")" = "$2" ] &&
         [ "$(printf '%s\n' "$t" | grep -c .)" = "$2" ] &&
         ! printf '%s\n' "$t" | grep -q booting
+}
+
+# A datagram socket that is never read: its queue holds
+# net.unix.max_dgram_qlen messages (10 by default), then senders wait.
+stalled_notify() {
+    ruby -rsocket -e 's = Socket.new(:UNIX, :DGRAM)
+        s.bind(Socket.sockaddr_un(ARGV[0]))
+        sleep' "$1" &
+    KNOWN_PIDS="$KNOWN_PIDS $!"
+    wait_for test -S "$1" || echo "Bail out! no notify socket"
 }
 
 LOOP_PID=""

@@ -10,13 +10,8 @@
 
 plan 6
 
-# A datagram socket that is never read: its queue holds
-# net.unix.max_dgram_qlen messages (10 by default), then senders wait.
-ruby -rsocket -e 's = Socket.new(:UNIX, :DGRAM)
-    s.bind(Socket.sockaddr_un(ARGV[0]))
-    sleep' "$TMPD/notify.sock" &
-KNOWN_PIDS="$KNOWN_PIDS $!"
-wait_for test -S "$TMPD/notify.sock" || echo "Bail out! no notify socket"
+# A stalled NOTIFY_SOCKET (lib-server.sh).
+stalled_notify "$TMPD/notify.sock"
 
 NOTIFY_SOCKET=$TMPD/notify.sock \
     start_server "$TMPD/s.sock" -w 2 --refork-after 10,false "$APPS/procs.ru"

@@ -16,11 +16,7 @@ plan 6
 LIMIT=4
 TOTAL=150
 
-ruby -rsocket -e 's = Socket.new(:UNIX, :DGRAM)
-    s.bind(Socket.sockaddr_un(ARGV[0]))
-    sleep' "$TMPD/notify.sock" &
-KNOWN_PIDS="$KNOWN_PIDS $!"
-wait_for test -S "$TMPD/notify.sock" || echo "Bail out! no notify socket"
+stalled_notify "$TMPD/notify.sock"
 
 NOTIFY_SOCKET=$TMPD/notify.sock \
     start_server "$TMPD/s.sock" -w 2 --refork-after "$LIMIT" "$APPS/procs.ru"
