@@ -8,6 +8,10 @@
 # Bounded by the caller's timeout(1).  Usage: refork-load.rb ADDR TOTAL
 # THREADS
 #
+# Each failed request is described on stderr (its number, path, elapsed
+# time and the status line or the exception), so a failure can be told
+# apart: refused, reset, closed before any byte, or an error status.
+#
 # SPDX-License-Identifier: MIT
 require_relative "connect"
 
@@ -21,16 +25,20 @@ Array.new(Integer(threads)) do
     loop do
       i = lock.synchronize { sent += 1 }
       break if i > total
+      path = PATHS[i % PATHS.size]
+      t0 = Process.clock_gettime(Process::CLOCK_MONOTONIC)
       begin
         sock = pf_connect(addr)
-        sock.write("GET #{PATHS[i % PATHS.size]} HTTP/1.1\r\nHost: x\r\n" \
-                   "Connection: close\r\n\r\n")
-        good = sock.read.to_s.start_with?("HTTP/1.1 200")
+        sock.write("GET #{path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        reply = sock.read.to_s
         sock.close
-      rescue SystemCallError, IOError
-        good = false
+        why = reply.start_with?("HTTP/1.1 200") ? nil : (reply.lines.first || "no byte before EOF").inspect
+      rescue SystemCallError, IOError => e
+        why = "#{e.class}: #{e.message}"
       end
-      lock.synchronize { good ? ok += 1 : failed += 1 }
+      elapsed = Process.clock_gettime(Process::CLOCK_MONOTONIC) - t0
+      warn format("request %d GET %s failed after %.3f s: %s", i, path, elapsed, why) if why
+      lock.synchronize { why ? failed += 1 : ok += 1 }
     end
   end
 end.each(&:join)

@@ -21,8 +21,13 @@ stalled_notify "$TMPD/notify.sock"
 NOTIFY_SOCKET=$TMPD/notify.sock \
     start_server "$TMPD/s.sock" -w 2 --refork-after "$LIMIT" "$APPS/procs.ru"
 res=$(timeout "$((TIMEOUT * 4))" ruby "$top_srcdir/tests/refork-load.rb" \
-    "$SERVER_LISTEN" "$TOTAL" 4)
+    "$SERVER_LISTEN" "$TOTAL" 4 2>"$TMPD/load.err")
 is "$res" "$TOTAL 0" "$TOTAL requests from 4 clients, none failed"
+if [ -s "$TMPD/load.err" ]; then
+    while read -r line; do diag "$line"; done < "$TMPD/load.err"
+    diag "the server's warnings and errors:"
+    grep -E '^level=(warn|err|crit|alert|emerg)' "$SERVER_LOG" | while read -r line; do diag "$line"; done
+fi
 
 # The newest generation, from the titles.
 newest() { titles | sed -n 's/.*(gen:\([0-9]*\)).*/\1/p' | sort -n | tail -1; }
