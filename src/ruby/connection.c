@@ -1,6 +1,6 @@
 /*
  * One client connection in a worker, from the accepted socket to its
- * close (see connection.h): a connection handed over empty after
+ * close (see connection.h): a connection handed over empty at the end of
  * TCP_DEFER_ACCEPT closed at once, the head read into the worker's buffer
  * within header_timeout (the whole head, whatever the pace of its bytes)
  * and parsed, a late head answered 408, a bad one with the parser's
@@ -157,20 +157,33 @@ connection_refuse(struct rack_conn *c)
 
 /*
  * A connection from a listener with TCP_DEFER_ACCEPT that has no byte to
- * read: the kernel held it the whole defer period and hands over such a
+ * read and whose SYN-ACK was sent again: the kernel held it the whole
+ * defer period, retransmitting the SYN-ACK, and hands over such a
  * connection when the period ends (Linux 2.6.32 and later).  Its client
- * stayed silent that long: it is not worth a worker's wait.
+ * stayed silent that long: it is not worth a worker's wait.  One
+ * accepted at once with no byte and no retransmission came through a
+ * SYN cookie (the SYN queue overflowed: the kernel keeps no state to
+ * defer with) from a client that may be about to send its request: it
+ * gets header_timeout like any other.
  */
 static bool
 connection_silent(const struct rack_conn *c)
 {
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
     char byte;
     ssize_t n;
 
     if (c->listener == NULL || c->listener->defer_accept <= 0)
         return false;
     n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+        return false;
+    if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0) {
+        log_sys(LOGL_DEBUG, "getsockopt TCP_INFO");
+        return false;
+    }
+    return ti.tcpi_total_retrans > 0;
 }
 
 /* The head did not come within header_timeout: a client that sent part
