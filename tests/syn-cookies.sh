@@ -13,16 +13,18 @@
 
 if [ -z "${PF_NETNS:-}" ]; then
     command -v unshare >/dev/null 2>&1 || skip_all "unshare not found (util-linux)"
-    unshare -n true 2>/dev/null ||
-        skip_all "unshare -n is not permitted here (it needs root)"
-    PF_NETNS=1 exec unshare -n sh "$0" "$@"
+    unshare -n -m true 2>/dev/null ||
+        skip_all "unshare -n -m is not permitted here (it needs root)"
+    PF_NETNS=1 exec unshare -n -m sh "$0" "$@"
 fi
 command -v ip >/dev/null 2>&1 || skip_all "ip not found (iproute2)"
-if ! ip link set lo up ||
-    ! echo 2 >/proc/sys/net/ipv4/tcp_syncookies; then
-    echo "Bail out! cannot set up loopback with SYN cookies in the namespace"
-    exit 1
-fi
+ip link set lo up || { echo "Bail out! ip link set lo up failed in the namespace"; exit 1; }
+# A container (systemd-nspawn) mounts /proc/sys read-only: this mount
+# namespace is private, so making it writable here changes nothing
+# outside, and the sysctl is the namespace's own.
+syncookies() { echo 2 2>/dev/null >/proc/sys/net/ipv4/tcp_syncookies; }
+syncookies || { mount -o remount,bind,rw /proc/sys && syncookies; } ||
+    skip_all "cannot set net.ipv4.tcp_syncookies in a network namespace here"
 . "$top_srcdir/tests/lib-server.sh"
 
 # HOLD seconds after connecting, send a GET (none when HOLD is
