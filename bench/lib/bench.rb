@@ -58,6 +58,16 @@ module Bench
     tree
   end
 
+  # The newest generation in the tree's process titles ("(gen:N)", as
+  # pitchfork and upstream pitchfork title their processes), or nil.
+  def self.tree_generation(root)
+    tree_pids(root).filter_map do |p|
+      File.read("/proc/#{p}/cmdline")[/\(gen:(\d+)\)/, 1]&.to_i
+    rescue SystemCallError
+      nil
+    end.max
+  end
+
   # utime + stime + cutime + cstime of the tree, in seconds.
   def self.tree_cpu(root)
     pids = tree_pids(root)
