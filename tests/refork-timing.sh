@@ -24,9 +24,9 @@ res=$(timeout "$((TIMEOUT * 4))" ruby "$top_srcdir/tests/refork-load.rb" \
     "$SERVER_LISTEN" "$TOTAL" 4 2>"$TMPD/load.err")
 is "$res" "$TOTAL 0" "$TOTAL requests from 4 clients, none failed"
 if [ -s "$TMPD/load.err" ]; then
-    while read -r line; do diag "$line"; done < "$TMPD/load.err"
+    diag "$(cat "$TMPD/load.err")"
     diag "the server's warnings and errors:"
-    grep -E '^level=(warn|err|crit|alert|emerg)' "$SERVER_LOG" | while read -r line; do diag "$line"; done
+    diag "$(grep -E '^level=(warn|err|crit|alert|emerg)' "$SERVER_LOG")"
 fi
 
 # The newest generation, from the titles.

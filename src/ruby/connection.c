@@ -155,6 +155,20 @@ connection_refuse(struct rack_conn *c)
     response_error(c, status, body);
 }
 
+/* TCP_INFO of the connection into *ti; false (logged at debug level)
+ * when the kernel would not say. */
+static bool
+connection_tcp_info(const struct rack_conn *c, struct tcp_info *ti)
+{
+    socklen_t len = sizeof(*ti);
+
+    if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, ti, &len) < 0) {
+        log_sys(LOGL_DEBUG, "getsockopt TCP_INFO");
+        return false;
+    }
+    return true;
+}
+
 /*
  * A connection from a listener with TCP_DEFER_ACCEPT that has no byte to
  * read and whose SYN-ACK was sent again: the kernel held it the whole
@@ -170,7 +184,6 @@ static bool
 connection_silent(const struct rack_conn *c)
 {
     struct tcp_info ti;
-    socklen_t len = sizeof(ti);
     char byte;
     ssize_t n;
 
@@ -179,11 +192,7 @@ connection_silent(const struct rack_conn *c)
     n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
         return false;
-    if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0) {
-        log_sys(LOGL_DEBUG, "getsockopt TCP_INFO");
-        return false;
-    }
-    return ti.tcpi_total_retrans > 0;
+    return connection_tcp_info(c, &ti) && ti.tcpi_total_retrans > 0;
 }
 
 /* The head did not come within header_timeout: a client that sent part
@@ -229,16 +238,13 @@ static bool
 connection_client_gone(const struct rack_conn *c)
 {
     struct tcp_info ti;
-    socklen_t len = sizeof(ti);
 
     if (c->listener == NULL)
         return false;
     if (c->listener->family == AF_UNIX)
         return connection_unix_peer_gone(c);
-    if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0) {
-        log_sys(LOGL_DEBUG, "getsockopt TCP_INFO");
+    if (!connection_tcp_info(c, &ti))
         return false;
-    }
     switch (ti.tcpi_state) {
     case TCP_CLOSE_WAIT:
     case TCP_TIME_WAIT:
