@@ -58,14 +58,19 @@ module Bench
     tree
   end
 
+  # { pid => process title } of the tree's processes still running.
+  def self.tree_titles(root)
+    tree_pids(root).filter_map do |p|
+      [p, File.read("/proc/#{p}/cmdline")]
+    rescue SystemCallError # exited meanwhile (ENOENT, or ESRCH from /proc)
+      nil
+    end.to_h
+  end
+
   # The newest generation in the tree's process titles ("(gen:N)", as
   # pitchfork and upstream pitchfork title their processes), or nil.
   def self.tree_generation(root)
-    tree_pids(root).filter_map do |p|
-      File.read("/proc/#{p}/cmdline")[/\(gen:(\d+)\)/, 1]&.to_i
-    rescue SystemCallError
-      nil
-    end.max
+    tree_titles(root).values.filter_map { |t| t[/\(gen:(\d+)\)/, 1]&.to_i }.max
   end
 
   # utime + stime + cutime + cstime of the tree, in seconds.
