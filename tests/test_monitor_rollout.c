@@ -3,8 +3,9 @@
  * recorders in place of the system (tests/monitor_fixture.c): the first
  * READY=1, a HUP reload and a USR2 refork replacing the workers at most
  * refork_max_unavailable at a time with one RELOADING=1 ... READY=1
- * pair each, the default of 10% of the workers, and a next mold that
- * dies before it is ready.
+ * pair each, the default of 10% of the workers, the order in which
+ * older workers stop (the one that became ready last first), and a next
+ * mold that dies before it is ready.
  *
  * This program links src/libmonitor.a and src/libcore.a without libruby:
  * that it links at all proves the monitor free of Ruby.
@@ -235,6 +236,57 @@ test_reload_fails(void)
     is_int(fx_stopping(m), 0, "gen 0 keeps serving: no worker stops");
 }
 
+/* The worker stopped at each round, as a string of slot numbers. */
+static void
+stop_order(struct monitor *m, int64_t now, char *order, size_t size)
+{
+    int seen = 0;
+    size_t n = 0;
+
+    for (int round = 0; round < m->nworkers && n + 1 < size; round++) {
+        rollout_tick(m);
+        for (int i = 0; i < m->nworkers && n + 1 < size; i++)
+            if (m->workers[i].pid > 0 && m->workers[i].stopping)
+                order[n++] = (char)('0' + i);
+        fx_reap_stopping(m, now);
+        fx_answer_spawns(m, &seen, now);
+    }
+    order[n] = '\0';
+}
+
+/* Idle workers take connections in the order they started waiting, so
+ * the one ready first carries a light load: it stops last, and the
+ * load moves once, to the new generation, not from one cold worker to
+ * the next. */
+static void
+test_stop_order(void)
+{
+    struct monitor *m = fx_init(4);
+    static const int ready[4] = {3, 1, 4, 2}; /* slot 1 ready first */
+    char order[8];
+
+    fx_settings.refork_max_unavailable = 1;
+    for (int i = 0; i < 4; i++) {
+        m->workers[i].ready = false;
+        m->workers[i].ready_seq = 0;
+    }
+    for (int r = 1; r <= 4; r++)
+        for (int i = 0; i < 4; i++)
+            if (ready[i] == r)
+                workers_ready(m, i);
+    ok(m->workers[1].ready_seq < m->workers[3].ready_seq &&
+           m->workers[3].ready_seq < m->workers[0].ready_seq &&
+           m->workers[0].ready_seq < m->workers[2].ready_seq,
+       "each worker's place in the order of readiness is kept");
+    molds_reload(m, FX_T0);
+    molds_ready(m, &m->next_mold, 0, FX_T0 + FX_SEC);
+    stop_order(m, FX_T0 + FX_SEC, order, sizeof(order));
+    is_str(order, "2031", "a reload stops the workers newest first: 2 0 3 1");
+    is_int(fx_of_gen(m, 1), 4, "and every worker runs gen 1");
+    ok(m->workers[1].ready_seq > m->workers[2].ready_seq,
+       "the replacements are ready in the order they were started");
+}
+
 int
 main(void)
 {
@@ -242,6 +294,7 @@ main(void)
     test_reload();
     test_default_max_unavailable();
     test_refork();
+    test_stop_order();
     test_promote_send_fails();
     test_reload_fails();
     return done_testing();

@@ -27,6 +27,7 @@ struct child {
     bool promoting;         /* CTL_PROMOTE sent, not yet a mold */
     int64_t timeout_logged; /* the deadline whose soft timeout was logged */
     uint32_t hooks;         /* a mold's CTL_HOOK_* bits, from CTL_READY */
+    uint64_t ready_seq;     /* a worker's place in the order of readiness */
 };
 
 struct ctl_msg;

@@ -92,23 +92,44 @@ rollout_max_unavailable(const struct monitor *m)
     return (m->nworkers + 9) / 10;
 }
 
+/*
+ * The older worker to stop next: the one that became ready last.  Idle
+ * workers wait on the listeners with EPOLLEXCLUSIVE, and the kernel
+ * hands a connection to the one that started waiting first, so the
+ * oldest worker takes the traffic its promoted or stopped peers leave.
+ * Stopping the newest first keeps that traffic on one old worker until
+ * the end of the rollout, then on the first worker of the new
+ * generation, instead of moving it from one just-woken, cold worker to
+ * the next at each replacement.  -1: none is left.
+ */
+static int
+rollout_next_to_stop(const struct monitor *m)
+{
+    int best = -1;
+
+    for (int i = 0; i < m->nworkers; i++) {
+        const struct child *w = &m->workers[i];
+        if (w->pid > 0 && w->ready && !w->stopping &&
+            w->generation < m->rollout_gen &&
+            (best < 0 || w->ready_seq > m->workers[best].ready_seq))
+            best = i;
+    }
+    return best;
+}
+
 void
 rollout_tick(struct monitor *m)
 {
-    int down = 0;
+    int down = 0, nr;
 
     for (int i = 0; i < m->nworkers; i++) {
         const struct child *w = &m->workers[i];
         down += !(w->pid > 0 && w->ready && !w->stopping);
     }
-    for (int i = 0; i < m->nworkers && down < rollout_max_unavailable(m);
-         i++) {
-        struct child *w = &m->workers[i];
-        if (w->pid > 0 && w->ready && !w->stopping &&
-            w->generation < m->rollout_gen) {
-            children_tell_stop(m, w);
-            down++;
-        }
+    while (down < rollout_max_unavailable(m) &&
+           (nr = rollout_next_to_stop(m)) >= 0) {
+        children_tell_stop(m, &m->workers[nr]);
+        down++;
     }
     /* Not before the new mold serves: until then rollout_gen is old. */
     if (m->reloading && rollout_done(m)) {

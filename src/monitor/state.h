@@ -100,6 +100,7 @@ struct monitor {
     /* molds told to stop after a refork or reload, until reaped; in
      * each, spawn_ns is when it was told */
     struct child retired[RETIRED_MOLDS];
+    uint64_t ready_seq;        /* workers that became ready, ever */
     int nworkers;              /* wanted */
     int hiwater;               /* highest worker count ever wanted */
     unsigned generation;       /* of the current mold */

@@ -124,6 +124,7 @@ workers_ready(struct monitor *m, int nr)
     if (w->ready)
         return;
     w->ready = true;
+    w->ready_seq = ++m->ready_seq;
     w->spawn_ns = 0;
     fleet_spawn_ok(m);
     log_event_for(LOGL_INFO, "ready", nr, w->generation, NULL,
