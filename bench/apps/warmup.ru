@@ -9,9 +9,9 @@
 # mold is warm.
 #
 # Each process reports how many endpoints it holds warm by writing that
-# count to WARMUP_STATE_DIR/PID (when the variable is set) on its first
-# request and whenever the count changes, so that the benchmark can
-# count the workers that have every endpoint warm.  GET /ping does no
+# count to WARMUP_STATE_DIR/PID (when the variable is set) when it is
+# forked, on its first request and whenever the count changes, so that
+# the benchmark can count the workers that have every endpoint warm.  GET /ping does no
 # work (readiness).
 # SPDX-License-Identifier: MIT
 module WarmupApp
@@ -37,6 +37,19 @@ module WarmupApp
     @reported = state
     File.write(File.join(STATE_DIR, Process.pid.to_s), "#{MEMO.size}\n")
   end
+
+  # A forked process reports too, with what it inherited: a worker
+  # forked from a warm mold is warm before it serves anything.
+  # Process._fork (Ruby 3.1 and later) is where every Process.fork,
+  # Kernel#fork included, goes through, whichever server forks.
+  module ForkReport
+    def _fork
+      pid = super
+      WarmupApp.report if pid.zero?
+      pid
+    end
+  end
+  Process.singleton_class.prepend(ForkReport) if Process.respond_to?(:_fork)
 
   def self.call(env)
     path = env["PATH_INFO"]
