@@ -11,7 +11,7 @@ for c in bash ruby wrk unicorn puma nginx curl; do
     command -v "$c" >/dev/null 2>&1 ||
         skip_all "$c not found (tools/setup-deps installs the benchmarks' peers)"
 done
-plan 12
+plan 14
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/pfbsmoke.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
@@ -66,6 +66,22 @@ leftovers() {
         done
 }
 is "$(leftovers)" "" "no process bench/run started outlives it"
+
+# The warm-up app reports the endpoints a process holds warm: after a
+# request, and in a forked child with what it inherited, before it
+# serves (the runner counts workers forked from a warm mold as warm).
+mkdir -p "$T/state"
+pids=$(WARMUP_STATE_DIR="$T/state" WARMUP_STRINGS=10 timeout 60 ruby -e '
+    def run(_app); end
+    eval(File.read(ARGV[0]), binding, ARGV[0])
+    WarmupApp.call("PATH_INFO" => "/e/3")
+    WarmupApp.call("PATH_INFO" => "/e/4")
+    pid = fork { sleep 0.1 }
+    Process.wait(pid)
+    puts "#{Process.pid} #{pid}"' "$top_srcdir/bench/apps/warmup.ru" 2>&1)
+set -- $pids
+is "$(cat "$T/state/$1" 2>/dev/null)" 2 "warm-up app: a process that served two endpoints reports 2"
+is "$(cat "$T/state/${2:-none}" 2>/dev/null)" 2 "and a child it forks reports them too, before serving"
 
 [ "$tap_failed" -eq 0 ] || { diag "$(cat "$T/run.out")"; diag "$(cat "$R" 2>/dev/null)"; }
 done_testing
