@@ -4,8 +4,9 @@
  * READY=1, a HUP reload and a USR2 refork replacing the workers at most
  * refork_max_unavailable at a time with one RELOADING=1 ... READY=1
  * pair each, the default of 10% of the workers, the order in which
- * older workers stop (the one that became ready last first), and a next
- * mold that dies before it is ready.
+ * older workers stop (the one that became ready last first), a next
+ * mold that dies before it is ready, and a HUP that waits for the
+ * refork or reload under way.
  *
  * This program links src/libmonitor.a and src/libcore.a without libruby:
  * that it links at all proves the monitor free of Ruby.
@@ -287,6 +288,45 @@ test_stop_order(void)
        "the replacements are ready in the order they were started");
 }
 
+/* A HUP while a refork or another reload is under way is not lost: the
+ * reload starts once that next mold is ready or has failed. */
+static void
+test_reload_waits(void)
+{
+    struct monitor *m = fx_init(4);
+    int64_t now = FX_T0;
+    int forks;
+
+    atomic_store(&m->slots[1].requests, 50);
+    refork_manual(m, now);
+    forks = fx_count(FX_FORK);
+    molds_reload(m, now);
+    molds_reload(m, now);
+    molds_tick(m, now);
+    is_int(fx_count(FX_FORK), forks, "HUP during a refork: no mold boots yet");
+    ok(m->reload_pending && !m->reloading, "the reload is pending");
+    is_int(fx_logged(NULL, "HUP: a refork is in progress; reloading once its "
+                           "mold is ready or has failed"),
+           1, "logged once for two HUPs");
+
+    now += FX_SEC;
+    molds_ready(m, &m->next_mold, 0, now);
+    is_int(m->generation, 1, "the refork's mold is current: gen 1");
+    molds_tick(m, now);
+    is_int(fx_count(FX_FORK), forks + 1, "then the reload boots a new mold");
+    ok(m->reloading && !m->reload_pending && m->next_mold.pid > 0,
+       "it is the next mold, and nothing is pending");
+
+    molds_reload(m, now);
+    ok(m->reload_pending, "a HUP during that reload is pending too");
+    now += FX_SEC;
+    molds_next_reaped(m, fx_exited(1), now);
+    molds_tick(m, now);
+    is_int(fx_count(FX_FORK), forks + 2,
+           "the reload's mold died: the pending one boots another");
+    ok(m->reloading && !m->reload_pending, "and it is under way");
+}
+
 int
 main(void)
 {
@@ -297,5 +337,6 @@ main(void)
     test_stop_order();
     test_promote_send_fails();
     test_reload_fails();
+    test_reload_waits();
     return done_testing();
 }

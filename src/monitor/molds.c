@@ -171,9 +171,16 @@ void
 molds_reload(struct monitor *m, int64_t now)
 {
     if (m->next_mold.pid != 0) {
-        log_warn("HUP: a refork or reload is already in progress");
+        /* A deploy must not be lost to an automatic refork that happened
+         * to be under way: the reload waits for it, once. */
+        if (!m->reload_pending)
+            log_info("HUP: a %s is in progress; reloading once its mold "
+                     "is ready or has failed",
+                     m->reloading ? "reload" : "refork");
+        m->reload_pending = true;
         return;
     }
+    m->reload_pending = false;
     log_event(LOGL_INFO, "reload", NULL,
               "reloading: booting a new mold from the application on disk");
     m->counts.reloads++;
@@ -251,4 +258,6 @@ molds_tick(struct monitor *m, int64_t now)
             c->killed = true;
         }
     }
+    if (m->reload_pending && m->next_mold.pid == 0 && !m->stopping)
+        molds_reload(m, now);
 }

@@ -136,6 +136,10 @@ struct monitor {
     } reaped[REAPED_RING];
     size_t reaped_next;
 
+    /* molds.c: a HUP came while a refork or reload was pending; the
+     * reload starts once that next mold is ready or has failed */
+    bool reload_pending;
+
     /* refork.c */
     int promoted_nr;             /* slot of next_mold while it is promoting */
     bool promoted_slot;          /* promoted_nr is kept for next_mold */
